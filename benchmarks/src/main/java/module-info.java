@@ -1,0 +1,16 @@
+/**
+ * Benchmarks: JMH for CPU-side costs (FFM downcalls, codecs), a GPU timing harness that the other
+ * modules reuse (CUDA events, warm-up, median, L2 flush), and the writer of benchmarks/results/.
+ * JMH runs this code from the class path (it forks JVMs that way); the infra4j modules it measures
+ * stay on the module path with native access granted only to them.
+ */
+module io.infra4j.benchmarks {
+    requires transitive io.infra4j.memory;
+    requires jmh.core;
+    requires com.fasterxml.jackson.databind;
+
+    exports io.infra4j.benchmarks.gpu;
+    exports io.infra4j.benchmarks.results;
+    exports io.infra4j.benchmarks.foundation;
+    opens io.infra4j.benchmarks.results to com.fasterxml.jackson.databind;
+}

@@ -1,0 +1,11 @@
+/**
+ * The only module that finds and loads native libraries and turns native status codes into
+ * exceptions: {@link io.infra4j.ffm.NativeLibrary}, {@link io.infra4j.ffm.Cuda} and the CUDA
+ * runtime's devices, streams, events and graphs.
+ */
+module io.infra4j.ffm {
+    requires transitive io.infra4j.bindings;
+    requires io.infra4j.natives;
+
+    exports io.infra4j.ffm;
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The GPU suite in one command.
+#
+#   integration-tests/run-gpu.sh bundle          here (a machine with a JDK 25, Maven and nvcc): builds
+#                                                the project and assembles .device/ (ignored by git): the
+#                                                jars, libinfra4j_cuda.so, the C call-overhead program, a
+#                                                Java runtime made by ../shared/tools/device-jre, and the
+#                                                JUnit console launcher.
+#   integration-tests/run-gpu.sh run OUT [what]  on the GPU machine (no JDK needed): runs every @Tag("gpu")
+#                                                test, then the GPU benchmarks (JMH downcalls and codecs,
+#                                                the C baseline, kernels with the PyTorch peer), writing
+#                                                full logs to OUT and a summary to stdout. what: all
+#                                                (default), tests, bench, smoke (a quick check of the
+#                                                bundle: info and one test class).
+#
+# With the device tool: bundle here, then run with carry [".device"] the command
+#   bash integration-tests/run-gpu.sh run "$OUT"
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+dev=$root/.device
+NATIVE_ACCESS=io.infra4j.bindings,io.infra4j.ffm,io.infra4j.memory
+
+bundle() {
+  set -e
+  cd "$root"
+  echo "run-gpu: building (tests skipped here; they run in CI)"
+  ./mvnw -B -q -ntp -DskipTests install
+  rm -rf "$dev/bundle"
+  mkdir -p "$dev/bundle/mods" "$dev/bundle/cp" "$dev/bundle/native"
+  # infra4j's runtime modules and what they need: the module path, native access for three of them.
+  cp native-src/target/infra4j-native-*.jar bindings/target/infra4j-bindings-*.jar \
+     ffm-runtime/target/infra4j-ffm-runtime-*.jar memory/target/infra4j-memory-*.jar "$dev/bundle/mods/"
+  cp benchmarks/target/lib/jackson-*.jar "$dev/bundle/mods/"
+  # Harnesses and the code they drive from the class path: JUnit's console, JMH, the tests.
+  cp benchmarks/target/infra4j-benchmarks-*.jar benchmarks/target/lib/jmh-core-*.jar \
+     benchmarks/target/lib/jopt-simple-*.jar benchmarks/target/lib/commons-math3-*.jar "$dev/bundle/cp/"
+  cp integration-tests/target/infra4j-integration-tests-*.jar "$dev/bundle/cp/"
+  cp integration-tests/target/junit-console/junit-platform-console-standalone-*.jar "$dev/bundle/junit-console.jar"
+  if [ -x native-src/target/cmake/infra4j_call_overhead ]; then
+    cp native-src/target/cmake/infra4j_call_overhead native-src/target/cmake/libinfra4j_cuda.so "$dev/bundle/native/"
+  else
+    echo "run-gpu: no C baseline (native-src built without nvcc?)" >&2; exit 1
+  fi
+  cp integration-tests/gpu/*.py "$dev/bundle/"
+  git rev-parse --short=12 HEAD 2>/dev/null >"$dev/bundle/commit" || echo unknown >"$dev/bundle/commit"
+  if ! git diff --quiet HEAD 2>/dev/null; then sed -i 's/$/+dirty/' "$dev/bundle/commit"; fi
+  if [ ! -f "$dev/jre.tar.xz" ] || [ "${REBUILD_JRE:-0}" = 1 ]; then
+    "$root/../shared/tools/device-jre" "$dev"
+  fi
+  du -sh "$dev" | awk '{print "run-gpu: bundle ready, " $1 " in .device/"}'
+  echo "run-gpu: now run on the GPU machine (carry .device): bash integration-tests/run-gpu.sh run \"\$OUT\""
+}
+
+run() {
+  local out=${1:?usage: run-gpu.sh run OUT [all|tests|bench|smoke]}
+  local what=${2:-all}
+  mkdir -p "$out"
+  local logs; logs=$(mktemp -d /tmp/infra4j-gpu-logs.XXXX)
+  local b=$dev/bundle
+  [ -d "$b" ] || { echo "run-gpu: no bundle at $b (run 'run-gpu.sh bundle' first and carry .device)"; exit 2; }
+  if [ ! -x /tmp/jre/bin/java ]; then tar -xJf "$dev/jre.tar.xz" -C /tmp; fi
+  export JAVA_HOME=/tmp/jre PATH=/tmp/jre/bin:$PATH
+  export INFRA4J_CACHE_DIR=/tmp/infra4j-cache
+  local commit; commit=$(cat "$b/commit")
+  local driver; driver=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | head -n 1)
+  local jvm=(java --module-path "$b/mods" --add-modules ALL-MODULE-PATH --enable-native-access=$NATIVE_ACCESS)
+  local cp; cp=$(ls "$b"/cp/*.jar | tr '\n' ':')
+  local summary=$logs/summary.txt
+  : >"$summary"
+  say() { echo "$*" | tee -a "$summary"; }
+
+  say "== infra4j GPU run: commit $commit, driver $driver, $(date -u +%FT%TZ)"
+  nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.mem,temperature.gpu --format=csv >"$logs/nvidia-smi.txt" 2>&1
+  cat "$logs/nvidia-smi.txt" | tee -a "$summary"
+
+  local rc=0
+  if [ "$what" = all ] || [ "$what" = tests ] || [ "$what" = smoke ]; then
+    local select=(--scan-class-path "$b/cp/$(cd "$b/cp" && ls infra4j-integration-tests-*-tests.jar)" --include-tag gpu)
+    [ "$what" = smoke ] && select=(--select-class io.infra4j.integration.DeviceInfoGpuTest --select-class io.infra4j.integration.ErrorHandlingGpuTest)
+    say "== GPU tests ($what)"
+    "${jvm[@]}" -Xmx24g -jar "$b/junit-console.jar" execute --class-path "$cp" "${select[@]}" \
+        --details=tree --disable-banner --reports-dir "$logs/junit" >"$logs/gpu-tests.log" 2>&1
+    local trc=$?
+    grep -E "tests (successful|failed|skipped|aborted|found)|containers failed" "$logs/gpu-tests.log" | tee -a "$summary"
+    grep -E "✘|MethodSource|=> " "$logs/gpu-tests.log" | head -n 40 | tee -a "$summary"
+    say "GPU tests exit code: $trc"
+    [ $trc -ne 0 ] && rc=1
+  fi
+
+  if [ "$what" = all ] || [ "$what" = bench ]; then
+    say "== JMH (FFM downcalls, codecs)"
+    "${jvm[@]}" -cp "$cp" org.openjdk.jmh.Main 'io.infra4j.benchmarks.jmh.*' -f 1 -wi 3 -w 1 -i 5 -r 1 \
+        -jvmArgsAppend "--module-path $b/mods --add-modules ALL-MODULE-PATH --enable-native-access=$NATIVE_ACCESS" \
+        -rf json -rff "$logs/jmh.json" >"$logs/jmh.log" 2>&1 || { say "JMH failed (see jmh.log)"; rc=1; }
+    grep -E "^(Benchmark|[A-Za-z]+Benchmark\.)" "$logs/jmh.log" | tee -a "$summary"
+
+    say "== PyTorch peer"
+    PYTHONUNBUFFERED=1 python3 "$b/torch_peer.py" --out "$logs/torch-peer.json" >"$logs/torch-peer.log" 2>&1 \
+        || say "PyTorch peer failed (see torch-peer.log)"
+    tail -n 20 "$logs/torch-peer.log" | tee -a "$summary"
+
+    say "== Foundation benchmarks (C baseline in the same run)"
+    LD_LIBRARY_PATH=$b/native:${LD_LIBRARY_PATH:-} "${jvm[@]}" -cp "$cp" io.infra4j.benchmarks.foundation.FoundationBenchmarks \
+        --out "$logs/results" --c-baseline "$b/native/infra4j_call_overhead" --jmh-json "$logs/jmh.json" \
+        --peer-json "$logs/torch-peer.json" --commit "$commit" --driver "$driver" >"$logs/foundation.log" 2>&1 \
+        || { say "foundation benchmarks failed (see foundation.log)"; rc=1; }
+    sed -n '/^### /,$p' "$logs/foundation.log" | tee -a "$summary"
+
+    if [ -f "$b/torch_codec_parity.py" ] && [ "${SKIP_PARITY:-0}" != 1 ]; then
+      say "== PyTorch codec parity (all 2^32 float32 inputs)"
+      PYTHONUNBUFFERED=1 python3 "$b/torch_codec_parity.py" --out "$logs/codec-parity.json" >"$logs/codec-parity.log" 2>&1 \
+          || say "codec parity failed (see codec-parity.log)"
+      tail -n 30 "$logs/codec-parity.log" | tee -a "$summary"
+    fi
+  fi
+
+  # At most 8 files come back: the summary, the results, and one archive of everything.
+  cp "$summary" "$out/"
+  [ -d "$logs/results" ] && cp "$logs"/results/* "$out/" 2>/dev/null
+  [ -f "$logs/codec-parity.json" ] && cp "$logs/codec-parity.json" "$out/"
+  tar -czf "$out/logs.tar.gz" -C "$logs" .
+  say "== done (exit $rc); logs in $out"
+  return $rc
+}
+
+case "${1:-}" in
+  bundle) bundle ;;
+  run) shift; run "$@" ;;
+  *) sed -n '2,19p' "$0"; exit 2 ;;
+esac

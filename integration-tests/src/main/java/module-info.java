@@ -1,0 +1,10 @@
+/**
+ * Cross-module and GPU tests. The tests live in src/test/java; this module only gives them a name
+ * and the modules they reach. GPU tests are tagged {@code gpu} and skipped, visibly, without one.
+ */
+module io.infra4j.integration {
+    requires io.infra4j.memory;
+    requires io.infra4j.benchmarks;
+
+    exports io.infra4j.integration;
+}

@@ -1,0 +1,9 @@
+/* infra4j C ABI: every public header. */
+#ifndef INFRA4J_H
+#define INFRA4J_H
+
+#include "infra4j/types.h"
+#include "infra4j/tensor_ops.h"
+#include "infra4j/diagnostics.h"
+
+#endif /* INFRA4J_H */
