@@ -10,8 +10,11 @@
 #                                                test, then the GPU benchmarks (JMH downcalls and codecs,
 #                                                the C baseline, kernels with the PyTorch peer), writing
 #                                                full logs to OUT and a summary to stdout. what: all
-#                                                (default), tests, bench, smoke (a quick check of the
-#                                                bundle: info and one test class).
+#                                                (default); tests (GPU tests and the PyTorch codec
+#                                                parity); bench (JMH, C baseline, kernels, PyTorch peer);
+#                                                smoke (two test classes: a quick check of the bundle).
+#                                                Each stage has a time limit (STAGE_LIMIT_* seconds) so
+#                                                that the logs always come back.
 #
 # With the device tool: bundle here, then run with carry [".device"] the command
 #   bash integration-tests/run-gpu.sh run "$OUT"
@@ -79,40 +82,43 @@ run() {
     local select=(--scan-class-path "$b/cp/$(cd "$b/cp" && ls infra4j-integration-tests-*-tests.jar)" --include-tag gpu)
     [ "$what" = smoke ] && select=(--select-class io.infra4j.integration.DeviceInfoGpuTest --select-class io.infra4j.integration.ErrorHandlingGpuTest)
     say "== GPU tests ($what)"
-    "${jvm[@]}" -Xmx24g -jar "$b/junit-console.jar" execute --class-path "$cp" "${select[@]}" \
-        --details=tree --disable-banner --reports-dir "$logs/junit" >"$logs/gpu-tests.log" 2>&1
+    timeout "${STAGE_LIMIT_TESTS:-300}" "${jvm[@]}" -Xmx24g -jar "$b/junit-console.jar" execute --class-path "$cp" \
+        "${select[@]}" --details=tree --disable-banner --disable-ansi-colors --reports-dir "$logs/junit" \
+        >"$logs/gpu-tests.log" 2>&1
     local trc=$?
     grep -E "tests (successful|failed|skipped|aborted|found)|containers failed" "$logs/gpu-tests.log" | tee -a "$summary"
-    grep -E "✘|MethodSource|=> " "$logs/gpu-tests.log" | head -n 40 | tee -a "$summary"
+    grep -E "✘|=> |seed|alone:|pool (before|after)" "$logs/gpu-tests.log" | head -n 60 | tee -a "$summary"
     say "GPU tests exit code: $trc"
     [ $trc -ne 0 ] && rc=1
   fi
 
+  if { [ "$what" = all ] || [ "$what" = tests ]; } && [ "${SKIP_PARITY:-0}" != 1 ]; then
+    say "== PyTorch codec parity (all 2^32 float32 inputs)"
+    PYTHONUNBUFFERED=1 timeout "${STAGE_LIMIT_PARITY:-200}" python3 "$b/torch_codec_parity.py" \
+        --out "$logs/codec-parity.json" >"$logs/codec-parity.log" 2>&1 || say "codec parity failed (see codec-parity.log)"
+    tail -n 30 "$logs/codec-parity.log" | tee -a "$summary"
+  fi
+
   if [ "$what" = all ] || [ "$what" = bench ]; then
     say "== JMH (FFM downcalls, codecs)"
-    "${jvm[@]}" -cp "$cp" org.openjdk.jmh.Main 'io.infra4j.benchmarks.jmh.*' -f 1 -wi 3 -w 1 -i 5 -r 1 \
+    timeout "${STAGE_LIMIT_JMH:-200}" "${jvm[@]}" -cp "$cp" org.openjdk.jmh.Main 'io.infra4j.benchmarks.jmh.*' \
+        -f 1 -wi 3 -w 1 -i 5 -r 1 \
         -jvmArgsAppend "--module-path $b/mods --add-modules ALL-MODULE-PATH --enable-native-access=$NATIVE_ACCESS" \
         -rf json -rff "$logs/jmh.json" >"$logs/jmh.log" 2>&1 || { say "JMH failed (see jmh.log)"; rc=1; }
     grep -E "^(Benchmark|[A-Za-z]+Benchmark\.)" "$logs/jmh.log" | tee -a "$summary"
 
     say "== PyTorch peer"
-    PYTHONUNBUFFERED=1 python3 "$b/torch_peer.py" --out "$logs/torch-peer.json" >"$logs/torch-peer.log" 2>&1 \
+    PYTHONUNBUFFERED=1 timeout "${STAGE_LIMIT_PEER:-120}" python3 "$b/torch_peer.py" --out "$logs/torch-peer.json" >"$logs/torch-peer.log" 2>&1 \
         || say "PyTorch peer failed (see torch-peer.log)"
     tail -n 20 "$logs/torch-peer.log" | tee -a "$summary"
 
     say "== Foundation benchmarks (C baseline in the same run)"
-    LD_LIBRARY_PATH=$b/native:${LD_LIBRARY_PATH:-} "${jvm[@]}" -cp "$cp" io.infra4j.benchmarks.foundation.FoundationBenchmarks \
+    LD_LIBRARY_PATH=$b/native:${LD_LIBRARY_PATH:-} timeout "${STAGE_LIMIT_FOUNDATION:-200}" "${jvm[@]}" -cp "$cp" io.infra4j.benchmarks.foundation.FoundationBenchmarks \
         --out "$logs/results" --c-baseline "$b/native/infra4j_call_overhead" --jmh-json "$logs/jmh.json" \
         --peer-json "$logs/torch-peer.json" --commit "$commit" --driver "$driver" >"$logs/foundation.log" 2>&1 \
         || { say "foundation benchmarks failed (see foundation.log)"; rc=1; }
     sed -n '/^### /,$p' "$logs/foundation.log" | tee -a "$summary"
 
-    if [ -f "$b/torch_codec_parity.py" ] && [ "${SKIP_PARITY:-0}" != 1 ]; then
-      say "== PyTorch codec parity (all 2^32 float32 inputs)"
-      PYTHONUNBUFFERED=1 python3 "$b/torch_codec_parity.py" --out "$logs/codec-parity.json" >"$logs/codec-parity.log" 2>&1 \
-          || say "codec parity failed (see codec-parity.log)"
-      tail -n 30 "$logs/codec-parity.log" | tee -a "$summary"
-    fi
   fi
 
   # At most 8 files come back: the summary, the results, and one archive of everything.
