@@ -48,8 +48,11 @@ bundle() {
   cp integration-tests/gpu/*.py "$dev/bundle/"
   git rev-parse --short=12 HEAD 2>/dev/null >"$dev/bundle/commit" || echo unknown >"$dev/bundle/commit"
   if ! git diff --quiet HEAD 2>/dev/null; then sed -i 's/$/+dirty/' "$dev/bundle/commit"; fi
-  if [ ! -f "$dev/jre.tar.xz" ] || [ "${REBUILD_JRE:-0}" = 1 ]; then
-    "$root/../shared/tools/device-jre" "$dev"
+  # jdk.zipfs: JUnit's class-path scanner opens the test jar as a file system.
+  local jre_modules=jdk.zipfs
+  if [ ! -f "$dev/jre.tar.xz" ] || [ "$(cat "$dev/jre.modules" 2>/dev/null)" != "$jre_modules" ] || [ "${REBUILD_JRE:-0}" = 1 ]; then
+    JRE_MODULES=$jre_modules "$root/../shared/tools/device-jre" "$dev"
+    echo "$jre_modules" >"$dev/jre.modules"
   fi
   du -sh "$dev" | awk '{print "run-gpu: bundle ready, " $1 " in .device/"}'
   echo "run-gpu: now run on the GPU machine (carry .device): bash integration-tests/run-gpu.sh run \"\$OUT\""

@@ -111,15 +111,19 @@ def compare(fmt, u, got, ours, where):
     return {"mismatches": n_bad, "mismatches_on_nan_inputs": n_bad_nan, "examples": ex, "where": where}
 
 
-def cpu_chunk(k):
+def chunk(k):
+    """One slice of the inputs, converted by torch on the CPU and on the GPU, against our rules."""
     import torch
     torch.set_num_threads(1)
     u = np.arange(k * CHUNK, (k + 1) * CHUNK, dtype=np.uint64).astype(U32)
     t = torch.from_numpy(u.view(np.float32))
+    tc = t.cuda() if torch.cuda.is_available() else None
     out = {}
     for fmt in FORMATS:
-        got = unsigned(t.to(torch_dtype(fmt)), fmt)
-        out[fmt] = compare(fmt, u, got, ours_encode(fmt, u), "cpu")
+        ours = ours_encode(fmt, u)
+        out[f"{fmt}/cpu"] = compare(fmt, u, unsigned(t.to(torch_dtype(fmt)), fmt), ours, "cpu")
+        if tc is not None:
+            out[f"{fmt}/cuda"] = compare(fmt, u, unsigned(tc.to(torch_dtype(fmt)).cpu(), fmt), ours, "cuda")
     return k, out
 
 
@@ -143,18 +147,11 @@ def main():
             report["encode"][f"{fmt}/{where}"] = {"mismatches": 0, "mismatches_on_nan_inputs": 0, "examples": []}
     chunks = (1 << 32) // CHUNK
     with mp.get_context("spawn").Pool(args.workers) as pool:
-        for k, out in pool.imap_unordered(cpu_chunk, range(chunks)):
-            for fmt, part in out.items():
-                merge(report["encode"][f"{fmt}/cpu"], part)
-    print(f"cpu encode done in {time.time() - t0:.1f} s", flush=True)
-    if torch.cuda.is_available():
-        for k in range(chunks):
-            u = np.arange(k * CHUNK, (k + 1) * CHUNK, dtype=np.uint64).astype(U32)
-            t = torch.from_numpy(u.view(np.float32)).cuda()
-            for fmt in FORMATS:
-                got = unsigned(t.to(torch_dtype(fmt)).cpu(), fmt)
-                merge(report["encode"][f"{fmt}/cuda"], compare(fmt, u, got, ours_encode(fmt, u), "cuda"))
-        print(f"cuda encode done in {time.time() - t0:.1f} s", flush=True)
+        for done, (k, out) in enumerate(pool.imap_unordered(chunk, range(chunks)), 1):
+            for key, part in out.items():
+                merge(report["encode"][key], part)
+            if done % 8 == 0:
+                print(f"encode: {done}/{chunks} chunks, {time.time() - t0:.1f} s", flush=True)
     for fmt in FORMATS:
         n = 1 << (16 if fmt in ("bfloat16", "float16") else 8)
         b = np.arange(n, dtype=U32)
