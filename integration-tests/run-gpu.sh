@@ -90,7 +90,7 @@ run() {
         >"$logs/gpu-tests.log" 2>&1
     local trc=$?
     grep -E "tests (successful|failed|skipped|aborted|found)|containers failed" "$logs/gpu-tests.log" | tee -a "$summary"
-    grep -E "✘|=> |seed|alone:|pool (before|after)" "$logs/gpu-tests.log" | head -n 60 | tee -a "$summary"
+    grep -E "✘|=> |alone:|pool (before|after)|block 4096|grid 0" "$logs/gpu-tests.log" | head -n 60 | tee -a "$summary"
     say "GPU tests exit code: $trc"
     [ $trc -ne 0 ] && rc=1
   fi

@@ -23,13 +23,18 @@ class ErrorHandlingGpuTest {
     @Test
     void anInvalidLaunchRaisesCudaExceptionAndTheGpuStaysUsable() {
         try (CudaStream stream = CudaStream.create(Cuda.device(0))) {
+            // CUDA 13 reports 4096 threads a block as cudaErrorInvalidValue, older runtimes as
+            // cudaErrorInvalidConfiguration: either way a launch error, not a sticky one.
             CudaException e = assertThrows(CudaException.class, () -> KernelLibrary.launchEmptyKernel(1, 4096, stream));
-            assertEquals("cudaErrorInvalidConfiguration", e.errorName());
-            assertEquals(9, e.code());
+            System.out.println("block 4096: " + e.getMessage());
+            assertTrue(e.code() == 1 || e.code() == 9, "status " + e.code() + " " + e.errorName());
+            assertTrue(e.errorName().equals("cudaErrorInvalidValue") || e.errorName().equals("cudaErrorInvalidConfiguration"),
+                    e.errorName());
             assertEquals("infra4j_empty_kernel", e.call());
-            assertTrue(e.getMessage().contains("cudaErrorInvalidConfiguration"), e.getMessage());
+            assertTrue(e.getMessage().contains(e.errorName()) && e.getMessage().contains("infra4j_empty_kernel"), e.getMessage());
             CudaException zero = assertThrows(CudaException.class, () -> KernelLibrary.launchEmptyKernel(0, 32, stream));
-            assertEquals("cudaErrorInvalidConfiguration", zero.errorName());
+            System.out.println("grid 0: " + zero.getMessage());
+            assertTrue(zero.code() == 1 || zero.code() == 9, "status " + zero.code() + " " + zero.errorName());
 
             // Not sticky: the device and this stream keep working.
             KernelLibrary.launchEmptyKernel(4, 128, stream);

@@ -60,7 +60,7 @@ class StreamOverlapGpuTest {
             float aE = CudaEvent.elapsedMillis(go, aEnd);
             float bS = CudaEvent.elapsedMillis(go, bStart);
             float bE = CudaEvent.elapsedMillis(go, bEnd);
-            float together = Math.max(aE, bE);
+            float together = Math.max(aE, bE) - Math.min(aS, bS); // first start to last end
             System.out.printf("alone: h2d %.3f ms, d2h %.3f ms; together: h2d [%.3f, %.3f], d2h [%.3f, %.3f] ms, span %.3f ms%n",
                     aloneUp, aloneDown, aS, aE, bS, bE, together);
             assertTrue(bS < aE && aS < bE, "the two copies' intervals do not overlap");
