@@ -104,7 +104,7 @@ run() {
 
   if [ "$what" = all ] || [ "$what" = bench ]; then
     say "== JMH (FFM downcalls, codecs)"
-    timeout "${STAGE_LIMIT_JMH:-200}" "${jvm[@]}" -cp "$cp" org.openjdk.jmh.Main 'io.infra4j.benchmarks.jmh.*' \
+    timeout "${STAGE_LIMIT_JMH:-200}" "${jvm[@]}" -cp "$cp" org.openjdk.jmh.Main "${JMH_FILTER:-io.infra4j.benchmarks.jmh.*}" \
         -f 1 -wi 3 -w 1 -i 5 -r 1 \
         -jvmArgsAppend "--module-path $b/mods --add-modules ALL-MODULE-PATH --enable-native-access=$NATIVE_ACCESS" \
         -rf json -rff "$logs/jmh.json" >"$logs/jmh.log" 2>&1 || { say "JMH failed (see jmh.log)"; rc=1; }

@@ -4,8 +4,9 @@
  * figure minus this one is what FFM adds.
  *
  * For each call: ROUNDS rounds of BATCH calls; each round is timed with CLOCK_MONOTONIC around the
- * calls only (the stream is synchronised after the clock stops, so kernel launches never wait on a
- * full queue); the report is the median ns per call, with the minimum and the spread.
+ * calls only, by infra4j_time_calls in libinfra4j_cuda (the loop Java also calls in-process); the
+ * stream is synchronised after the clock stops, so kernel launches never wait on a full queue. The
+ * report is the median ns per call, with the minimum and the spread.
  *
  *   usage: infra4j_call_overhead [rounds] [batch]      prints one JSON object per call
  */
@@ -15,12 +16,6 @@
 #include <time.h>
 #include <cuda_runtime_api.h>
 #include "infra4j/infra4j.h"
-
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -37,24 +32,22 @@ static int cmp_double(const void *a, const void *b) {
         }                                                                                   \
     } while (0)
 
-enum call_kind { ABI_VERSION, GET_DEVICE, STREAM_QUERY, EVENT_RECORD, EMPTY_KERNEL, KIND_COUNT };
-static const char *call_names[KIND_COUNT] = {"infra4j_abi_version", "cudaGetDevice", "cudaStreamQuery",
-                                              "cudaEventRecord", "empty_kernel_launch"};
+static const char *call_names[] = {"infra4j_abi_version", "cudaGetDevice", "cudaStreamQuery",
+                                   "cudaEventRecord", "empty_kernel_launch"};
+#define KIND_COUNT 5
 
 static cudaStream_t stream;
 static cudaEvent_t event;
-static volatile int sink;
 
-static void call_once(enum call_kind kind) {
-    int device;
-    switch (kind) {
-        case ABI_VERSION: sink = infra4j_abi_version(); break;
-        case GET_DEVICE: cudaGetDevice(&device); sink = device; break;
-        case STREAM_QUERY: sink = (int)cudaStreamQuery(stream); break;
-        case EVENT_RECORD: sink = (int)cudaEventRecord(event, stream); break;
-        case EMPTY_KERNEL: sink = infra4j_empty_kernel(1, 1, stream); break;
-        default: break;
+/* One round: `batch` calls timed by the library's own loop (the same one Java calls in-process). */
+static double round_ns_per_call(int kind, int batch) {
+    int64_t ns = 0;
+    int status = infra4j_time_calls(kind, batch, stream, event, &ns);
+    if (status != 0) {
+        fprintf(stderr, "%s failed: %d\n", call_names[kind], status);
+        exit(1);
     }
+    return (double)ns / batch;
 }
 
 int main(int argc, char **argv) {
@@ -70,15 +63,12 @@ int main(int argc, char **argv) {
     double *per_call = malloc(sizeof(double) * (size_t)rounds);
     for (int kind = 0; kind < KIND_COUNT; ++kind) {
         for (int w = 0; w < rounds / 4 + 1; ++w) { /* warm-up */
-            for (int i = 0; i < batch; ++i) call_once((enum call_kind)kind);
+            round_ns_per_call(kind, batch);
             CHECK(cudaStreamSynchronize(stream));
         }
         for (int r = 0; r < rounds; ++r) {
-            double t0 = now_ns();
-            for (int i = 0; i < batch; ++i) call_once((enum call_kind)kind);
-            double t1 = now_ns();
+            per_call[r] = round_ns_per_call(kind, batch);
             CHECK(cudaStreamSynchronize(stream));
-            per_call[r] = (t1 - t0) / batch;
         }
         qsort(per_call, (size_t)rounds, sizeof(double), cmp_double);
         printf("{\"call\":\"%s\",\"side\":\"c\",\"rounds\":%d,\"batch\":%d,\"median_ns\":%.3f,"

@@ -2,11 +2,14 @@ package io.infra4j.benchmarks.foundation;
 
 import io.infra4j.bindings.cudart.CudaRuntime;
 import io.infra4j.bindings.kernels.Infra4jKernels;
+import io.infra4j.ffm.CriticalDowncalls;
+import io.infra4j.ffm.Cuda;
 import io.infra4j.ffm.CudaEvent;
 import io.infra4j.ffm.CudaStream;
 import io.infra4j.ffm.KernelLibrary;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -15,22 +18,27 @@ import java.util.List;
  * The Java side of the call-overhead comparison: the same calls as
  * {@code native-src/src/main/c/bench/call_overhead.c}, timed the same way (rounds of a batch of
  * calls, the clock around the calls only, the stream synchronised after the clock stops, median ns
- * per call), through the jextract bindings (the FFM cost) and through infra4j's API (FFM plus the
- * status check).
+ * per call), along four paths: "c-in-jvm", the C program's own loop ({@code infra4j_time_calls})
+ * called once per round from here, which separates what the JVM's process does to a CUDA call from
+ * what FFM adds; "ffm", a Java loop over the jextract bindings; "ffm-critical", the same over
+ * critical downcall handles (no thread-state transition; short non-blocking calls only); and
+ * "infra4j", the API (binding plus status check).
  */
 public final class CallOverhead {
     /** The calls compared, named as the C program names them. */
     public enum Call {
-        ABI_VERSION("infra4j_abi_version"),
-        GET_DEVICE("cudaGetDevice"),
-        STREAM_QUERY("cudaStreamQuery"),
-        EVENT_RECORD("cudaEventRecord"),
-        EMPTY_KERNEL("empty_kernel_launch");
+        ABI_VERSION("infra4j_abi_version", Infra4jKernels.INFRA4J_CALL_ABI_VERSION()),
+        GET_DEVICE("cudaGetDevice", Infra4jKernels.INFRA4J_CALL_GET_DEVICE()),
+        STREAM_QUERY("cudaStreamQuery", Infra4jKernels.INFRA4J_CALL_STREAM_QUERY()),
+        EVENT_RECORD("cudaEventRecord", Infra4jKernels.INFRA4J_CALL_EVENT_RECORD()),
+        EMPTY_KERNEL("empty_kernel_launch", Infra4jKernels.INFRA4J_CALL_EMPTY_KERNEL());
 
         public final String cName;
+        final int code;
 
-        Call(String cName) {
+        Call(String cName, int code) {
             this.cName = cName;
+            this.code = code;
         }
     }
 
@@ -40,46 +48,82 @@ public final class CallOverhead {
     private final CudaStream stream;
     private final CudaEvent event;
     private final MemorySegment intOut;
+    private final MemorySegment elapsedOut;
+    private final MethodHandle criticalNoop = CriticalDowncalls.of(
+            Infra4jKernels.infra4j_abi_version$address(), Infra4jKernels.infra4j_abi_version$descriptor());
+    private final MethodHandle criticalGetDevice = CriticalDowncalls.of(
+            CudaRuntime.cudaGetDevice$address(), CudaRuntime.cudaGetDevice$descriptor());
+    private final MethodHandle criticalStreamQuery = CriticalDowncalls.of(
+            CudaRuntime.cudaStreamQuery$address(), CudaRuntime.cudaStreamQuery$descriptor());
+    private final MethodHandle criticalEventRecord = CriticalDowncalls.of(
+            CudaRuntime.cudaEventRecord$address(), CudaRuntime.cudaEventRecord$descriptor());
     private volatile int sink;
 
     public CallOverhead(CudaStream stream, CudaEvent event, Arena arena) {
         this.stream = stream;
         this.event = event;
         this.intOut = arena.allocate(CudaRuntime.C_INT);
+        this.elapsedOut = arena.allocate(CudaRuntime.C_LONG);
     }
 
-    /** Measures every call through the raw bindings ("ffm") and through the infra4j API ("infra4j"). */
+    /** The paths measured; "ffm-critical" only for calls that never block. */
+    public static final List<String> PATHS = List.of("c-in-jvm", "ffm", "ffm-critical", "infra4j");
+
+    /** Measures every call along every path that applies to it. */
     public List<Result> measureAll(int rounds, int batch) {
         List<Result> out = new ArrayList<>();
         for (Call c : Call.values()) {
-            out.add(measure(c, false, rounds, batch));
-            if (c != Call.ABI_VERSION && c != Call.GET_DEVICE) {
-                out.add(measure(c, true, rounds, batch));
+            for (String path : PATHS) {
+                if (applies(c, path)) {
+                    out.add(measure(c, path, rounds, batch));
+                }
             }
         }
         return out;
     }
 
-    public Result measure(Call call, boolean api, int rounds, int batch) {
+    static boolean applies(Call c, String path) {
+        return switch (path) {
+            case "ffm-critical" -> c != Call.EMPTY_KERNEL;
+            case "infra4j" -> c != Call.ABI_VERSION && c != Call.GET_DEVICE;
+            default -> true;
+        };
+    }
+
+    public Result measure(Call call, String path, int rounds, int batch) {
         double[] perCall = new double[rounds];
-        for (int w = 0; w < rounds / 4 + 1; w++) { // the same warm-up as the C program
-            batch(call, api, batch);
+        // A longer warm-up than the C program's: the loops must be compiled by C2, not run from OSR stubs.
+        for (int w = 0; w < Math.max(rounds / 4 + 1, 100); w++) {
+            round(call, path, batch);
             stream.synchronize();
         }
         for (int r = 0; r < rounds; r++) {
-            long t0 = System.nanoTime();
-            batch(call, api, batch);
-            long t1 = System.nanoTime();
+            perCall[r] = round(call, path, batch) / batch;
             stream.synchronize();
-            perCall[r] = (double) (t1 - t0) / batch;
         }
         Arrays.sort(perCall);
-        return new Result(call, api ? "infra4j" : "ffm", perCall[rounds / 2], perCall[0], perCall[rounds / 10],
-                perCall[(rounds * 9) / 10]);
+        return new Result(call, path, perCall[rounds / 2], perCall[0], perCall[rounds / 10], perCall[(rounds * 9) / 10]);
     }
 
-    // One method per call so that each loop is compiled for exactly that call.
-    private void batch(Call call, boolean api, int n) {
+    /** Nanoseconds that {@code n} calls took along {@code path}. */
+    private double round(Call call, String path, int n) {
+        if (path.equals("c-in-jvm")) {
+            Cuda.check(Infra4jKernels.infra4j_time_calls(call.code, n, stream.handle(), event.handle(), elapsedOut),
+                    "infra4j_time_calls");
+            return elapsedOut.get(CudaRuntime.C_LONG, 0);
+        }
+        long t0 = System.nanoTime();
+        batch(call, path, n);
+        return System.nanoTime() - t0;
+    }
+
+    // One method per call and path so that each loop is compiled for exactly that call.
+    private void batch(Call call, String path, int n) {
+        if (path.equals("ffm-critical")) {
+            critical(call, n);
+            return;
+        }
+        boolean api = path.equals("infra4j");
         switch (call) {
             case ABI_VERSION -> abiVersion(n);
             case GET_DEVICE -> getDevice(n);
@@ -147,6 +191,55 @@ public final class CallOverhead {
         int s = 0;
         for (int i = 0; i < n; i++) {
             s += Infra4jKernels.infra4j_empty_kernel(1, 1, h);
+        }
+        sink = s;
+    }
+
+    private void critical(Call call, int n) {
+        try {
+            switch (call) {
+                case ABI_VERSION -> criticalNoop(n);
+                case GET_DEVICE -> criticalGetDevice(n);
+                case STREAM_QUERY -> criticalStreamQuery(n);
+                case EVENT_RECORD -> criticalEventRecord(n);
+                default -> throw new IllegalArgumentException(call + " may block: no critical path");
+            }
+        } catch (Throwable t) {
+            throw t instanceof RuntimeException r ? r : new IllegalStateException(t);
+        }
+    }
+
+    private void criticalNoop(int n) throws Throwable {
+        int s = 0;
+        for (int i = 0; i < n; i++) {
+            s += (int) criticalNoop.invokeExact();
+        }
+        sink = s;
+    }
+
+    private void criticalGetDevice(int n) throws Throwable {
+        int s = 0;
+        for (int i = 0; i < n; i++) {
+            s += (int) criticalGetDevice.invokeExact(intOut);
+        }
+        sink = s;
+    }
+
+    private void criticalStreamQuery(int n) throws Throwable {
+        MemorySegment h = stream.handle();
+        int s = 0;
+        for (int i = 0; i < n; i++) {
+            s += (int) criticalStreamQuery.invokeExact(h);
+        }
+        sink = s;
+    }
+
+    private void criticalEventRecord(int n) throws Throwable {
+        MemorySegment e = event.handle();
+        MemorySegment h = stream.handle();
+        int s = 0;
+        for (int i = 0; i < n; i++) {
+            s += (int) criticalEventRecord.invokeExact(e, h);
         }
         sink = s;
     }

@@ -71,12 +71,14 @@ public final class FoundationBenchmarks {
                 .environment("host CPUs", Runtime.getRuntime().availableProcessors());
 
         try (CudaStream stream = CudaStream.create(gpu); CudaEvent event = CudaEvent.create(false); Arena arena = Arena.ofConfined()) {
-            w.table(callOverhead(opt, stream, event, arena, rounds, batch));
+            callOverhead(opt, stream, event, arena, rounds, batch).forEach(w::table);
             w.table(kernels(opt, gpu, stream, n));
         }
         w.note("Call overhead: median ns per call over " + rounds + " rounds of " + batch + " calls; the clock runs around the "
-                + "calls only, the stream is synchronised after it stops. 'ffm' calls the jextract bindings; 'infra4j' the API "
-                + "(binding plus status check). Target: ffm - C <= 20 ns.");
+                + "calls only, the stream is synchronised after it stops. C = the standalone C program (the lower of its runs "
+                + "before and after the Java ones); C in the JVM = the same C loop called once per round from Java; FFM = a "
+                + "Java loop over the jextract bindings; FFM critical = the same with critical downcall handles; infra4j API = "
+                + "binding plus status check; JMH = DowncallBenchmark (free-running, forked JVM). Target: FFM - C <= 20 ns.");
         w.note("Kernels: median of 30 runs after 5 warm-ups, CUDA events, L2 flushed before each run; bytes = input read once "
                 + "+ output written once. Ceiling = device-to-device copy engine on the same bytes. Peer = PyTorch "
                 + "(same shapes, same GPU, same command).");
@@ -84,42 +86,63 @@ public final class FoundationBenchmarks {
         System.out.println(Files.readString(md, StandardCharsets.UTF_8));
     }
 
-    private static ResultTable callOverhead(Map<String, String> opt, CudaStream stream, CudaEvent event, Arena arena,
-                                            int rounds, int batch) throws IOException, InterruptedException {
-        Map<String, Double> c = new HashMap<>();
-        String exe = opt.get("c-baseline");
-        if (exe != null) {
-            Process p = new ProcessBuilder(exe, String.valueOf(rounds), String.valueOf(batch))
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (p.waitFor() != 0) {
-                throw new IllegalStateException("the C baseline " + exe + " failed (exit " + p.exitValue() + ")");
-            }
-            ObjectMapper m = new ObjectMapper();
-            for (String line : text.split("\n")) {
-                if (line.startsWith("{")) {
-                    JsonNode j = m.readTree(line);
-                    c.put(j.get("call").asText(), j.get("median_ns").asDouble());
-                }
+    /** The standalone C program's medians (and p10s), by call name. */
+    private static Map<String, double[]> runC(String exe, int rounds, int batch) throws IOException, InterruptedException {
+        Map<String, double[]> c = new HashMap<>();
+        if (exe == null) {
+            return c;
+        }
+        Process p = new ProcessBuilder(exe, String.valueOf(rounds), String.valueOf(batch))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("the C baseline " + exe + " failed (exit " + p.exitValue() + ")");
+        }
+        ObjectMapper m = new ObjectMapper();
+        for (String line : text.split("\n")) {
+            if (line.startsWith("{")) {
+                JsonNode j = m.readTree(line);
+                c.put(j.get("call").asText(), new double[] {j.get("median_ns").asDouble(), j.get("p10_ns").asDouble()});
             }
         }
+        return c;
+    }
+
+    private static List<ResultTable> callOverhead(Map<String, String> opt, CudaStream stream, CudaEvent event, Arena arena,
+                                                  int rounds, int batch) throws IOException, InterruptedException {
+        String exe = opt.get("c-baseline");
+        Map<String, double[]> cBefore = runC(exe, rounds, batch);
+        List<CallOverhead.Result> java = new CallOverhead(stream, event, arena).measureAll(rounds, batch);
+        Map<String, double[]> cAfter = runC(exe, rounds, batch); // the same program again: drift shows here
         Map<String, Double> jmh = readJmh(opt.get("jmh-json"));
         Map<CallOverhead.Call, String> jmhName = Map.of(
                 CallOverhead.Call.ABI_VERSION, "nativeNoop", CallOverhead.Call.GET_DEVICE, "cudaGetDevice",
                 CallOverhead.Call.STREAM_QUERY, "cudaStreamQuery", CallOverhead.Call.EVENT_RECORD, "cudaEventRecord",
                 CallOverhead.Call.EMPTY_KERNEL, "emptyKernelLaunch");
 
-        List<CallOverhead.Result> java = new CallOverhead(stream, event, arena).measureAll(rounds, batch);
-        ResultTable t = new ResultTable("FFM call overhead (ns per call)",
-                "call", "C", "FFM", "FFM - C", "FFM / C", "infra4j API", "JMH (FFM)", "within 20 ns");
+        ResultTable t = new ResultTable("FFM call overhead (median ns per call)",
+                "call", "C", "C in the JVM", "FFM", "FFM critical", "infra4j API", "JMH (FFM)",
+                "FFM - C in the JVM", "FFM - C", "FFM / C", "within 20 ns of C");
+        ResultTable d = new ResultTable("Call overhead: spread (ns per call)",
+                "call", "path", "median", "p10", "min", "p90");
         for (CallOverhead.Call call : CallOverhead.Call.values()) {
+            double[] cb = cBefore.getOrDefault(call.cName, new double[] {Double.NaN, Double.NaN});
+            double[] ca = cAfter.getOrDefault(call.cName, new double[] {Double.NaN, Double.NaN});
+            double c = Math.min(cb[0], ca[0]);
+            double inJvm = find(java, call, "c-in-jvm");
             double ffm = find(java, call, "ffm");
-            double api = find(java, call, "infra4j");
-            double cc = c.getOrDefault(call.cName, Double.NaN);
-            double j = jmh.getOrDefault(jmhName.get(call), Double.NaN);
-            t.row(call.cName, cc, ffm, ffm - cc, ffm / cc, api, j, Double.isNaN(cc) ? "n/a" : (ffm - cc <= 20.0 ? "yes" : "NO"));
+            t.row(call.cName, c, inJvm, ffm, find(java, call, "ffm-critical"), find(java, call, "infra4j"),
+                    jmh.getOrDefault(jmhName.get(call), Double.NaN), ffm - inJvm, ffm - c, ffm / c,
+                    Double.isNaN(c) ? "n/a" : (ffm - c <= 20.0 ? "yes" : "no"));
+            d.row(call.cName, "c (before)", cb[0], cb[1], Double.NaN, Double.NaN);
+            d.row(call.cName, "c (after)", ca[0], ca[1], Double.NaN, Double.NaN);
+            for (CallOverhead.Result r : java) {
+                if (r.call() == call) {
+                    d.row(call.cName, r.path(), r.medianNs(), r.p10Ns(), r.minNs(), r.p90Ns());
+                }
+            }
         }
-        return t;
+        return List.of(t, d);
     }
 
     private static double find(List<CallOverhead.Result> rs, CallOverhead.Call call, String path) {

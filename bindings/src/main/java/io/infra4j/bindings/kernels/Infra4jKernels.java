@@ -150,6 +150,51 @@ public class Infra4jKernels extends Infra4jKernels$shared {
     public static int INFRA4J_CAST_SATURATE() {
         return INFRA4J_CAST_SATURATE;
     }
+    private static final int INFRA4J_CALL_ABI_VERSION = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define INFRA4J_CALL_ABI_VERSION 0
+     * }
+     */
+    public static int INFRA4J_CALL_ABI_VERSION() {
+        return INFRA4J_CALL_ABI_VERSION;
+    }
+    private static final int INFRA4J_CALL_GET_DEVICE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define INFRA4J_CALL_GET_DEVICE 1
+     * }
+     */
+    public static int INFRA4J_CALL_GET_DEVICE() {
+        return INFRA4J_CALL_GET_DEVICE;
+    }
+    private static final int INFRA4J_CALL_STREAM_QUERY = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define INFRA4J_CALL_STREAM_QUERY 2
+     * }
+     */
+    public static int INFRA4J_CALL_STREAM_QUERY() {
+        return INFRA4J_CALL_STREAM_QUERY;
+    }
+    private static final int INFRA4J_CALL_EVENT_RECORD = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * #define INFRA4J_CALL_EVENT_RECORD 3
+     * }
+     */
+    public static int INFRA4J_CALL_EVENT_RECORD() {
+        return INFRA4J_CALL_EVENT_RECORD;
+    }
+    private static final int INFRA4J_CALL_EMPTY_KERNEL = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define INFRA4J_CALL_EMPTY_KERNEL 4
+     * }
+     */
+    public static int INFRA4J_CALL_EMPTY_KERNEL() {
+        return INFRA4J_CALL_EMPTY_KERNEL;
+    }
 
     private static class infra4j_abi_version {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -460,6 +505,70 @@ public class Infra4jKernels extends Infra4jKernels$shared {
                 traceDowncall("infra4j_empty_kernel", grid, block, stream);
             }
             return (int)mh$.invokeExact(grid, block, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class infra4j_time_calls {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_LONG,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("infra4j_time_calls").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: infra4j_time_calls"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t infra4j_time_calls(int32_t kind, int64_t count, void *stream, void *event, int64_t *elapsed_ns)
+     * }
+     */
+    public static FunctionDescriptor infra4j_time_calls$descriptor() {
+        return infra4j_time_calls.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t infra4j_time_calls(int32_t kind, int64_t count, void *stream, void *event, int64_t *elapsed_ns)
+     * }
+     */
+    public static MethodHandle infra4j_time_calls$handle() {
+        return infra4j_time_calls.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t infra4j_time_calls(int32_t kind, int64_t count, void *stream, void *event, int64_t *elapsed_ns)
+     * }
+     */
+    public static MemorySegment infra4j_time_calls$address() {
+        return infra4j_time_calls.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t infra4j_time_calls(int32_t kind, int64_t count, void *stream, void *event, int64_t *elapsed_ns)
+     * }
+     */
+    public static int infra4j_time_calls(int kind, long count, MemorySegment stream, MemorySegment event, MemorySegment elapsed_ns) {
+        var mh$ = infra4j_time_calls.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("infra4j_time_calls", kind, count, stream, event, elapsed_ns);
+            }
+            return (int)mh$.invokeExact(kind, count, stream, event, elapsed_ns);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
