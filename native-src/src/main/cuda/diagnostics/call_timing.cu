@@ -20,7 +20,8 @@ INFRA4J_API int32_t infra4j_time_calls(int32_t kind, int64_t count, void *stream
     if (count < 0 || elapsed_ns == nullptr) return INFRA4J_ERROR_INVALID_ARGUMENT;
     cudaStream_t s = static_cast<cudaStream_t>(stream);
     cudaEvent_t e = static_cast<cudaEvent_t>(event);
-    int32_t acc = 0;
+    int32_t acc = 0;   // kept live through `sink`
+    int32_t failed = 0; // the last failing status, if any call failed
     int device = 0;
     const int64_t t0 = now_ns();
     switch (kind) {
@@ -28,22 +29,31 @@ INFRA4J_API int32_t infra4j_time_calls(int32_t kind, int64_t count, void *stream
             for (int64_t i = 0; i < count; ++i) acc += infra4j_abi_version();
             break;
         case INFRA4J_CALL_GET_DEVICE:
-            for (int64_t i = 0; i < count; ++i) acc += static_cast<int32_t>(cudaGetDevice(&device));
+            for (int64_t i = 0; i < count; ++i) {
+                const int32_t st = static_cast<int32_t>(cudaGetDevice(&device));
+                if (st != 0) failed = st;
+            }
             break;
         case INFRA4J_CALL_STREAM_QUERY:
             for (int64_t i = 0; i < count; ++i) acc += static_cast<int32_t>(cudaStreamQuery(s));
             break;
         case INFRA4J_CALL_EVENT_RECORD:
             if (e == nullptr) return INFRA4J_ERROR_INVALID_ARGUMENT;
-            for (int64_t i = 0; i < count; ++i) acc += static_cast<int32_t>(cudaEventRecord(e, s));
+            for (int64_t i = 0; i < count; ++i) {
+                const int32_t st = static_cast<int32_t>(cudaEventRecord(e, s));
+                if (st != 0) failed = st;
+            }
             break;
         case INFRA4J_CALL_EMPTY_KERNEL:
-            for (int64_t i = 0; i < count; ++i) acc += infra4j_empty_kernel(1, 1, stream);
+            for (int64_t i = 0; i < count; ++i) {
+                const int32_t st = infra4j_empty_kernel(1, 1, stream);
+                if (st != 0) failed = st;
+            }
             break;
         default:
             return INFRA4J_ERROR_INVALID_ARGUMENT;
     }
     *elapsed_ns = now_ns() - t0;
-    sink = acc;
-    return kind == INFRA4J_CALL_STREAM_QUERY ? 0 : acc;  // a busy stream's "not ready" is not a failure
+    sink = acc + device;
+    return failed;  // a stream query's "not ready" is an answer, not a failure: never counted
 }
