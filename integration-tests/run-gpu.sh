@@ -58,6 +58,11 @@ bundle() {
   echo "run-gpu: now run on the GPU machine (carry .device): bash integration-tests/run-gpu.sh run \"\$OUT\""
 }
 
+# "call=median_ns ..." from the C program's JSON lines.
+c_medians() {
+  sed -n 's/.*"call":"\([^"]*\)".*"median_ns":\([0-9.]*\).*/\1=\2/p' "$1" | tr '\n' ' '
+}
+
 run() {
   local out=${1:?usage: run-gpu.sh run OUT [all|tests|bench|smoke]}
   local what=${2:-all}
@@ -103,6 +108,9 @@ run() {
   fi
 
   if [ "$what" = all ] || [ "$what" = bench ]; then
+    # The C program alone, with no JVM on the GPU: the cleanest baseline (again at the end, for drift).
+    "$b/native/infra4j_call_overhead" >"$logs/c-alone-first.jsonl" 2>&1
+    say "== C call overhead alone, first: $(c_medians "$logs/c-alone-first.jsonl")"
     say "== JMH (FFM downcalls, codecs)"
     timeout "${STAGE_LIMIT_JMH:-200}" "${jvm[@]}" -cp "$cp" org.openjdk.jmh.Main "${JMH_FILTER:-io.infra4j.benchmarks.jmh.*}" \
         -f 1 -wi 3 -w 1 -i 5 -r 1 \
@@ -121,6 +129,8 @@ run() {
         --peer-json "$logs/torch-peer.json" --commit "$commit" --driver "$driver" >"$logs/foundation.log" 2>&1 \
         || { say "foundation benchmarks failed (see foundation.log)"; rc=1; }
     sed -n '/^### /,$p' "$logs/foundation.log" | tee -a "$summary"
+    "$b/native/infra4j_call_overhead" >"$logs/c-alone-last.jsonl" 2>&1
+    say "== C call overhead alone, last: $(c_medians "$logs/c-alone-last.jsonl")"
 
   fi
 
