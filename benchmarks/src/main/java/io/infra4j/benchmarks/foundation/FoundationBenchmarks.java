@@ -77,10 +77,11 @@ public final class FoundationBenchmarks {
             w.table(kernels(opt, gpu, stream, n));
         }
         w.note("Call overhead: median ns per call over " + rounds + " rounds of " + batch + " calls; the clock runs around the "
-                + "calls only, the stream is synchronised after it stops. C = the standalone C program, run before this JVM "
-                + "makes its CUDA context (it runs again beside that context after the Java loops: see the spread); C in the JVM = the same C loop called once per round from Java; FFM = a "
+                + "calls only, the stream is synchronised after it stops. C = the standalone C program, run alternately with "
+                + "the Java loops (its first run before this JVM makes a CUDA context); C in the JVM = the same C loop called once per round from Java; FFM = a "
                 + "Java loop over the jextract bindings; FFM critical = the same with critical downcall handles; infra4j API = "
-                + "binding plus status check; JMH = DowncallBenchmark (free-running, forked JVM). Target: FFM - C <= 20 ns.");
+                + "binding plus status check; JMH = DowncallBenchmark (free-running, forked JVM). FFM - C is the median of the "
+                + "paired differences. Target: FFM - C <= 20 ns.");
         w.note("Kernels: median of 30 runs after 5 warm-ups, CUDA events, L2 flushed before each run; bytes = input read once "
                 + "+ output written once. Ceiling = device-to-device copy engine on the same bytes. Peer = PyTorch "
                 + "(same shapes, same GPU, same command).");
@@ -110,41 +111,68 @@ public final class FoundationBenchmarks {
         return c;
     }
 
-    private static List<ResultTable> callOverhead(Map<String, String> opt, Map<String, double[]> cBefore, CudaStream stream,
+    /**
+     * Alternates the standalone C program and the Java loops {@code pairs} times (the GPU's and the
+     * machine's state drift between runs by more than the cost being measured, so each Java figure is
+     * compared with the C run next to it in time) and reports medians over the pairs.
+     */
+    private static List<ResultTable> callOverhead(Map<String, String> opt, Map<String, double[]> cFirst, CudaStream stream,
                                                   CudaEvent event, Arena arena, int rounds, int batch)
             throws IOException, InterruptedException {
         String exe = opt.get("c-baseline");
-        List<CallOverhead.Result> java = new CallOverhead(stream, event, arena).measureAll(rounds, batch);
-        Map<String, double[]> cAfter = runC(exe, rounds, batch); // the same program again: drift shows here
+        int pairs = Integer.parseInt(opt.getOrDefault("pairs", "3"));
+        CallOverhead harness = new CallOverhead(stream, event, arena);
+        List<Map<String, double[]>> cRuns = new ArrayList<>();
+        List<List<CallOverhead.Result>> javaRuns = new ArrayList<>();
+        for (int i = 0; i < pairs; i++) {
+            cRuns.add(i == 0 ? cFirst : runC(exe, rounds, batch));
+            javaRuns.add(harness.measureAll(rounds, batch));
+        }
         Map<String, Double> jmh = readJmh(opt.get("jmh-json"));
         Map<CallOverhead.Call, String> jmhName = Map.of(
                 CallOverhead.Call.ABI_VERSION, "nativeNoop", CallOverhead.Call.GET_DEVICE, "cudaGetDevice",
                 CallOverhead.Call.STREAM_QUERY, "cudaStreamQuery", CallOverhead.Call.EVENT_RECORD, "cudaEventRecord",
                 CallOverhead.Call.EMPTY_KERNEL, "emptyKernelLaunch");
 
-        ResultTable t = new ResultTable("FFM call overhead (median ns per call)",
+        ResultTable t = new ResultTable("FFM call overhead (ns per call, medians over " + pairs + " alternating C/Java pairs)",
                 "call", "C", "C in the JVM", "FFM", "FFM critical", "infra4j API", "JMH (FFM)",
                 "FFM - C in the JVM", "FFM - C", "FFM / C", "within 20 ns of C");
-        ResultTable d = new ResultTable("Call overhead: spread (ns per call)",
-                "call", "path", "median", "p10", "min", "p90");
+        ResultTable d = new ResultTable("Call overhead: every run (median ns per call)",
+                "call", "pair", "C", "C in the JVM", "FFM", "FFM critical", "infra4j API", "FFM p10", "FFM - C");
         for (CallOverhead.Call call : CallOverhead.Call.values()) {
-            double[] cb = cBefore.getOrDefault(call.cName, new double[] {Double.NaN, Double.NaN});
-            double[] ca = cAfter.getOrDefault(call.cName, new double[] {Double.NaN, Double.NaN});
-            double c = cb[0];
-            double inJvm = find(java, call, "c-in-jvm");
-            double ffm = find(java, call, "ffm");
-            t.row(call.cName, c, inJvm, ffm, find(java, call, "ffm-critical"), find(java, call, "infra4j"),
-                    jmh.getOrDefault(jmhName.get(call), Double.NaN), ffm - inJvm, ffm - c, ffm / c,
-                    Double.isNaN(c) ? "n/a" : (ffm - c <= 20.0 ? "yes" : "no"));
-            d.row(call.cName, "c, before this JVM's CUDA context", cb[0], cb[1], Double.NaN, Double.NaN);
-            d.row(call.cName, "c, beside this JVM's context", ca[0], ca[1], Double.NaN, Double.NaN);
-            for (CallOverhead.Result r : java) {
-                if (r.call() == call) {
-                    d.row(call.cName, r.path(), r.medianNs(), r.p10Ns(), r.minNs(), r.p90Ns());
-                }
+            double[] c = new double[pairs];
+            double[] inJvm = new double[pairs];
+            double[] ffm = new double[pairs];
+            double[] crit = new double[pairs];
+            double[] api = new double[pairs];
+            double[] diffC = new double[pairs];
+            double[] diffJvm = new double[pairs];
+            for (int i = 0; i < pairs; i++) {
+                List<CallOverhead.Result> j = javaRuns.get(i);
+                c[i] = cRuns.get(i).getOrDefault(call.cName, new double[] {Double.NaN})[0];
+                inJvm[i] = find(j, call, "c-in-jvm");
+                ffm[i] = find(j, call, "ffm");
+                crit[i] = find(j, call, "ffm-critical");
+                api[i] = find(j, call, "infra4j");
+                diffC[i] = ffm[i] - c[i];
+                diffJvm[i] = ffm[i] - inJvm[i];
+                double p10 = j.stream().filter(r -> r.call() == call && r.path().equals("ffm"))
+                        .mapToDouble(CallOverhead.Result::p10Ns).findFirst().orElse(Double.NaN);
+                d.row(call.cName, i + 1, c[i], inJvm[i], ffm[i], crit[i], api[i], p10, diffC[i]);
             }
+            double dc = median(diffC);
+            t.row(call.cName, median(c), median(inJvm), median(ffm), median(crit), median(api),
+                    jmh.getOrDefault(jmhName.get(call), Double.NaN), median(diffJvm), dc, median(ffm) / median(c),
+                    Double.isNaN(dc) ? "n/a" : (dc <= 20.0 ? "yes" : "no"));
         }
         return List.of(t, d);
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 
     private static double find(List<CallOverhead.Result> rs, CallOverhead.Call call, String path) {
