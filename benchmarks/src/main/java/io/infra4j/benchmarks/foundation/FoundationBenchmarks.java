@@ -121,12 +121,15 @@ public final class FoundationBenchmarks {
             throws IOException, InterruptedException {
         String exe = opt.get("c-baseline");
         int pairs = Integer.parseInt(opt.getOrDefault("pairs", "3"));
-        CallOverhead harness = new CallOverhead(stream, event, arena);
         List<Map<String, double[]>> cRuns = new ArrayList<>();
         List<List<CallOverhead.Result>> javaRuns = new ArrayList<>();
         for (int i = 0; i < pairs; i++) {
             cRuns.add(i == 0 ? cFirst : runC(exe, rounds, batch));
-            javaRuns.add(harness.measureAll(rounds, batch));
+            // A fresh stream and event each time, as the C program has: a stream's cost of a query grows
+            // with the work it has seen (hundreds of thousands of launches in an earlier pair).
+            try (CudaStream fresh = CudaStream.create(Cuda.device(stream.device())); CudaEvent ev = CudaEvent.create(false)) {
+                javaRuns.add(new CallOverhead(fresh, ev, arena).measureAll(rounds, batch));
+            }
         }
         Map<String, Double> jmh = readJmh(opt.get("jmh-json"));
         Map<CallOverhead.Call, String> jmhName = Map.of(
