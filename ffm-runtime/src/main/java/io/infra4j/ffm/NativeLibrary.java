@@ -195,10 +195,15 @@ public final class NativeLibrary {
 
         if (!spec.pipFolders().isEmpty()) {
             List<Path> sites = pythonSitePackages();
+            // Only site-packages that hold pip's NVIDIA wheels at all are worth a line each.
+            List<Path> withNvidia = sites.stream().filter(site -> Files.isDirectory(site.resolve("nvidia"))).toList();
             if (sites.isEmpty()) {
                 looked.add("pip wheels (no Python site-packages folder found; set INFRA4J_PYTHON_SITE_PACKAGES)");
+            } else if (withNvidia.size() < sites.size()) {
+                looked.add("pip wheels: " + (sites.size() - withNvidia.size()) + " site-packages folder(s) without nvidia/ ("
+                        + sites.get(0) + (sites.size() > 1 ? ", ..." : "") + ")");
             }
-            for (Path site : sites) {
+            for (Path site : withNvidia) {
                 for (String sub : spec.pipFolders()) {
                     Optional<Path> hit = inFolder(site.resolve(sub), spec, looked, "pip");
                     if (hit.isPresent()) {

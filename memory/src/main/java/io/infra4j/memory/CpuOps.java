@@ -9,6 +9,9 @@ import java.lang.foreign.ValueLayout;
  * plain, obviously right loops; dense runs use bulk segment operations.
  */
 final class CpuOps {
+    /** Dense casts of at least this many elements are split over the cores. */
+    static final long PARALLEL_THRESHOLD = 1 << 20;
+
     private CpuOps() {}
 
     /** Walks two same-shaped layouts together, handing each pair of element byte offsets to the visitor. */
@@ -119,15 +122,28 @@ final class CpuOps {
         int se = from.byteSize();
         int de = to.byteSize();
         StridedLayout l = StridedLayout.of(dst, src);
-        if (from == DType.F32 && l.isDense(0) && l.isDense(1)) {
-            // The common case (float32 in, narrow out) without the generic raw read.
+        if (l.isDense(0) && l.isDense(1)) {
+            // Dense on both sides: a plain indexed loop, split over the cores when it is large.
             long n = l.numel();
             long so = src.byteOffset();
             long dO = dst.byteOffset();
-            for (long i = 0; i < n; i++) {
-                int f = ss.get(ValueLayout.JAVA_INT_UNALIGNED, so + 4 * i);
-                Tensor.writeRaw(ds, dO + i * de, de, DTypeCodec.fromF32Bits(to, f, saturate));
-            }
+            int parts = n >= PARALLEL_THRESHOLD ? Runtime.getRuntime().availableProcessors() * 4 : 1;
+            java.util.stream.IntStream range = java.util.stream.IntStream.range(0, parts);
+            (parts > 1 ? range.parallel() : range).forEach(p -> {
+                long from0 = n * p / parts;
+                long to0 = n * (p + 1) / parts;
+                if (from == DType.F32) {
+                    for (long i = from0; i < to0; i++) {
+                        int f = ss.get(ValueLayout.JAVA_INT_UNALIGNED, so + 4 * i);
+                        Tensor.writeRaw(ds, dO + i * de, de, DTypeCodec.fromF32Bits(to, f, saturate));
+                    }
+                } else {
+                    for (long i = from0; i < to0; i++) {
+                        long raw = Tensor.readRaw(ss, so + i * se, se);
+                        Tensor.writeRaw(ds, dO + i * de, de, DTypeCodec.convert(from, to, raw, saturate));
+                    }
+                }
+            });
             return;
         }
         walk(l, dst.byteOffset(), de, src.byteOffset(), se,

@@ -85,7 +85,12 @@ public final class ResultsWriter {
             sb.append("# ").append(title).append(" — ").append(date).append("\n\n");
             sb.append("Runs are appended below; the JSON file beside this one holds the same figures.\n\n");
         }
-        sb.append("## Run of ").append(date).append("\n\n");
+        sb.append("## Run of ").append(date).append(' ')
+                .append(java.time.LocalTime.now(ZoneOffset.UTC).withNano(0)).append(" UTC");
+        if (environment.containsKey("commit")) {
+            sb.append(" (commit ").append(environment.get("commit")).append(')');
+        }
+        sb.append("\n\n");
         for (Map.Entry<String, Object> e : environment.entrySet()) {
             sb.append("- ").append(e.getKey()).append(": ").append(e.getValue()).append('\n');
         }
