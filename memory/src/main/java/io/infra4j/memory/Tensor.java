@@ -305,25 +305,13 @@ public final class Tensor implements AutoCloseable {
     /** Raw bits of one element (zero-extended). */
     public long getBits(long... index) {
         MemorySegment seg = hostStorage();
-        long off = elementOffset(index);
-        return switch (dtype.byteSize()) {
-            case 1 -> seg.get(ValueLayout.JAVA_BYTE, off) & 0xFFL;
-            case 2 -> seg.get(ValueLayout.JAVA_SHORT_UNALIGNED, off) & 0xFFFFL;
-            case 4 -> seg.get(ValueLayout.JAVA_INT_UNALIGNED, off) & 0xFFFFFFFFL;
-            default -> seg.get(ValueLayout.JAVA_LONG_UNALIGNED, off);
-        };
+        return readRaw(seg, elementOffset(index), dtype.byteSize());
     }
 
     /** Writes the raw bits of one element (the low bytes of {@code bits}). */
     public void setBits(long bits, long... index) {
         MemorySegment seg = hostStorage();
-        long off = elementOffset(index);
-        switch (dtype.byteSize()) {
-            case 1 -> seg.set(ValueLayout.JAVA_BYTE, off, (byte) bits);
-            case 2 -> seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, off, (short) bits);
-            case 4 -> seg.set(ValueLayout.JAVA_INT_UNALIGNED, off, (int) bits);
-            default -> seg.set(ValueLayout.JAVA_LONG_UNALIGNED, off, bits);
-        }
+        writeRaw(seg, elementOffset(index), dtype.byteSize(), bits);
     }
 
     /** One element's value. */
