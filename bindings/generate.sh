@@ -4,9 +4,10 @@
 # building never needs jextract. The output is generated code: never edit it by hand.
 #
 #   usage: bindings/generate.sh
-#   env:   JEXTRACT   the jextract launcher (default: jextract on PATH). Its output must compile with
-#                     javac --release 22: jextract releases from 2025 on emit SymbolLookup.findOrThrow
-#                     (JDK 23); use one that emits find(..).orElseThrow(..), or raise the release.
+#   env:   JEXTRACT   the jextract launcher (default: jextract on PATH). The build compiles its output
+#                     at release 22, so the generated code must not call SymbolLookup.findOrThrow
+#                     (JDK 23), as builds of the tool from 2025 on do: use one whose output looks symbols
+#                     up with find(..).orElseThrow(..) (as the committed files do), or raise the release.
 #          CUDA_HOME  the CUDA toolkit whose headers define the runtime API (default /usr/local/cuda)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
