@@ -72,8 +72,10 @@ public final class FoundationBenchmarks {
 
         // The C program's first run comes before this JVM makes its CUDA context (no stream yet).
         Map<String, double[]> cFirst = runC(opt.get("c-baseline"), rounds, batch);
-        try (CudaStream stream = CudaStream.create(gpu); CudaEvent event = CudaEvent.create(false); Arena arena = Arena.ofConfined()) {
-            callOverhead(opt, cFirst, stream, event, arena, rounds, batch).forEach(w::table);
+        try (Arena arena = Arena.ofConfined()) {
+            callOverhead(opt, cFirst, gpu, arena, rounds, batch).forEach(w::table);
+        }
+        try (CudaStream stream = CudaStream.create(gpu)) {
             w.table(kernels(opt, gpu, stream, n));
         }
         w.note("Call overhead: median ns per call over " + rounds + " rounds of " + batch + " calls; the clock runs around the "
@@ -116,8 +118,8 @@ public final class FoundationBenchmarks {
      * machine's state drift between runs by more than the cost being measured, so each Java figure is
      * compared with the C run next to it in time) and reports medians over the pairs.
      */
-    private static List<ResultTable> callOverhead(Map<String, String> opt, Map<String, double[]> cFirst, CudaStream stream,
-                                                  CudaEvent event, Arena arena, int rounds, int batch)
+    private static List<ResultTable> callOverhead(Map<String, String> opt, Map<String, double[]> cFirst, CudaDevice gpu,
+                                                  Arena arena, int rounds, int batch)
             throws IOException, InterruptedException {
         String exe = opt.get("c-baseline");
         int pairs = Integer.parseInt(opt.getOrDefault("pairs", "3"));
@@ -127,7 +129,7 @@ public final class FoundationBenchmarks {
             cRuns.add(i == 0 ? cFirst : runC(exe, rounds, batch));
             // A fresh stream and event each time, as the C program has: a stream's cost of a query grows
             // with the work it has seen (hundreds of thousands of launches in an earlier pair).
-            try (CudaStream fresh = CudaStream.create(Cuda.device(stream.device())); CudaEvent ev = CudaEvent.create(false)) {
+            try (CudaStream fresh = CudaStream.create(gpu); CudaEvent ev = CudaEvent.create(false)) {
                 javaRuns.add(new CallOverhead(fresh, ev, arena).measureAll(rounds, batch));
             }
         }
