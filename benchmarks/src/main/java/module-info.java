@@ -6,11 +6,13 @@
  */
 module io.infra4j.benchmarks {
     requires transitive io.infra4j.memory;
+    requires io.infra4j.eplb;
     requires jmh.core;
     requires com.fasterxml.jackson.databind;
 
     exports io.infra4j.benchmarks.gpu;
     exports io.infra4j.benchmarks.results;
     exports io.infra4j.benchmarks.foundation;
+    exports io.infra4j.benchmarks.eplb;
     opens io.infra4j.benchmarks.results to com.fasterxml.jackson.databind;
 }

@@ -1,6 +1,10 @@
-/** The infra4j command line: {@code info} (what this machine offers) and {@code demo} (the end-to-end job). */
+/**
+ * The infra4j command line: {@code info} (what this machine offers), {@code demo} (the end-to-end
+ * job) and {@code eplb} (expert replica plans).
+ */
 module io.infra4j.cli {
     requires io.infra4j.memory;
+    requires io.infra4j.eplb;
     requires org.apache.commons.cli;
     requires com.fasterxml.jackson.databind;
     requires me.tongfei.progressbar;

@@ -9,7 +9,8 @@ public final class DemoStages {
 
     public static List<DemoStage> all() {
         return List.of(
-                new MemoryStage());
+                new MemoryStage(),
+                new EplbStage());
     }
 
     /** The stages that {@code --stage} selects (all when null). */

@@ -65,7 +65,8 @@ public final class Main {
     static List<Command> commands() {
         InfoCommand info = new InfoCommand();
         DemoCommand demo = new DemoCommand();
-        return List.of(info, demo, new HelpCommand(List.of(info, demo)));
+        EplbCommand eplb = new EplbCommand();
+        return List.of(info, demo, eplb, new HelpCommand(List.of(info, demo, eplb)));
     }
 
     private static int usageError(UsageException e, PrintStream err) {

@@ -54,6 +54,12 @@ class DemoCommandTest {
         for (JsonNode op : f.get("ops")) {
             assertTrue(op.get("bytes").asLong() > 0 && op.get("gb_per_s").asDouble() > 0, op::toString);
         }
+
+        JsonNode eplb = stages.get(1);
+        assertEquals("eplb", eplb.get("name").asText());
+        assertTrue(eplb.get("passed").asBoolean(), r::toString);
+        assertTrue(eplb.at("/figures/gpu_imbalance_after").asDouble() < eplb.at("/figures/gpu_imbalance_before").asDouble(),
+                r::toString);
     }
 
     @Test
@@ -89,5 +95,6 @@ class DemoCommandTest {
         assertEquals(0, r.code(), r::toString);
         r.json(); // stdout stays pure JSON
         assertTrue(r.err().contains("demo memory"), r::toString);
+        assertTrue(r.err().contains("demo eplb"), r::toString);
     }
 }

@@ -29,6 +29,7 @@ class MainTest {
             assertTrue(r.out().contains("--size"), r::toString);
             assertTrue(r.out().contains("--stage"), r::toString);
             assertTrue(r.out().contains("memory"), r::toString);
+            assertTrue(r.out().contains("eplb"), r::toString);
         }
     }
 
