@@ -96,10 +96,10 @@ final class EplbStage implements DemoStage {
             }
             int slots = 0;
             for (int e = 0; e < plan.experts(); e++) {
-                if (plan.logcnt()[l][e] < 1) {
+                if (plan.logcnt(l, e) < 1) {
                     failures.add("layer " + l + ": expert " + e + " has no replica");
                 }
-                slots += plan.logcnt()[l][e];
+                slots += plan.logcnt(l, e);
             }
             if (slots != REPLICAS) {
                 failures.add("layer " + l + ": replica counts sum to " + slots + ", expected " + REPLICAS);

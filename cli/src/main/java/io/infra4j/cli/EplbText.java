@@ -71,10 +71,11 @@ final class EplbText {
         out.println("phy2log, the expert in each slot ('|' between GPUs):");
         int perGpu = plan.replicas() / gpus;
         String width = "%" + Integer.toString(plan.experts() - 1).length() + "d";
+        int[][] phy2log = plan.phy2log();
         for (int l = 0; l < plan.layers(); l++) {
             StringBuilder sb = new StringBuilder(String.format("  layer %" + Integer.toString(plan.layers() - 1).length()
                     + "d:", l));
-            int[] slots = plan.phy2log()[l];
+            int[] slots = phy2log[l];
             for (int s = 0; s < slots.length; s++) {
                 sb.append(s > 0 && s % perGpu == 0 ? " | " : " ").append(String.format(width, slots[s]));
             }

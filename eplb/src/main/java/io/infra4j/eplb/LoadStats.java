@@ -31,13 +31,15 @@ public final class LoadStats {
         double[][] gpuBefore = new double[layers][numGpus];
         double[][] gpuAfter = new double[layers][numGpus];
         double total = 0;
+        int[][] allPhy2log = plan.phy2log(); // copies: take them once
+        int[][] allLogcnt = plan.logcnt();
         for (int l = 0; l < layers; l++) {
             for (int e = 0; e < experts; e++) {
                 gpuBefore[l][homeGpu(e, experts, numGpus)] += weight[l][e];
                 total += weight[l][e];
             }
-            int[] phy2log = plan.phy2log()[l];
-            int[] logcnt = plan.logcnt()[l];
+            int[] phy2log = allPhy2log[l];
+            int[] logcnt = allLogcnt[l];
             for (int s = 0; s < replicas; s++) {
                 int e = phy2log[s];
                 gpuAfter[l][s / slotsPerGpu] += (double) weight[l][e] / logcnt[e];
