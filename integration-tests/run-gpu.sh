@@ -32,9 +32,12 @@ bundle() {
   rm -rf "$dev/bundle"
   mkdir -p "$dev/bundle/mods" "$dev/bundle/cp" "$dev/bundle/native"
   # infra4j's runtime modules and what they need: the module path, native access for three of them.
+  # dualpipe (the NCCL communicator's tests) and eplb make no native calls of their own.
   cp native-src/target/infra4j-native-*.jar bindings/target/infra4j-bindings-*.jar \
-     ffm-runtime/target/infra4j-ffm-runtime-*.jar memory/target/infra4j-memory-*.jar "$dev/bundle/mods/"
-  cp benchmarks/target/lib/jackson-*.jar "$dev/bundle/mods/"
+     ffm-runtime/target/infra4j-ffm-runtime-*.jar memory/target/infra4j-memory-*.jar \
+     dualpipe/target/infra4j-dualpipe-*.jar eplb/target/infra4j-eplb-*.jar "$dev/bundle/mods/"
+  cp benchmarks/target/lib/jackson-*.jar integration-tests/target/lib/org.jfree.svg-*.jar \
+     integration-tests/target/lib/jfreechart-*.jar "$dev/bundle/mods/"
   # Harnesses and the code they drive from the class path: JUnit's console, JMH, the tests.
   cp benchmarks/target/infra4j-benchmarks-*.jar benchmarks/target/lib/jmh-core-*.jar \
      benchmarks/target/lib/jopt-simple-*.jar benchmarks/target/lib/commons-math3-*.jar "$dev/bundle/cp/"
@@ -48,8 +51,9 @@ bundle() {
   cp integration-tests/gpu/*.py "$dev/bundle/"
   git rev-parse --short=12 HEAD 2>/dev/null >"$dev/bundle/commit" || echo unknown >"$dev/bundle/commit"
   if ! git diff --quiet HEAD 2>/dev/null; then sed -i 's/$/+dirty/' "$dev/bundle/commit"; fi
-  # jdk.zipfs: JUnit's class-path scanner opens the test jar as a file system.
-  local jre_modules=jdk.zipfs
+  # jdk.zipfs: JUnit's class-path scanner opens the test jar as a file system; java.desktop: dualpipe
+  # and eplb draw their charts with java.awt.
+  local jre_modules=jdk.zipfs,java.desktop
   if [ ! -f "$dev/jre.tar.xz" ] || [ "$(cat "$dev/jre.modules" 2>/dev/null)" != "$jre_modules" ] || [ "${REBUILD_JRE:-0}" = 1 ]; then
     JRE_MODULES=$jre_modules "$root/../shared/tools/device-jre" "$dev"
     echo "$jre_modules" >"$dev/jre.modules"

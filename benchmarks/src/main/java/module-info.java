@@ -7,6 +7,7 @@
 module io.infra4j.benchmarks {
     requires transitive io.infra4j.memory;
     requires io.infra4j.eplb;
+    requires io.infra4j.dualpipe;
     requires jmh.core;
     requires com.fasterxml.jackson.databind;
 
@@ -14,5 +15,6 @@ module io.infra4j.benchmarks {
     exports io.infra4j.benchmarks.results;
     exports io.infra4j.benchmarks.foundation;
     exports io.infra4j.benchmarks.eplb;
+    exports io.infra4j.benchmarks.dualpipe;
     opens io.infra4j.benchmarks.results to com.fasterxml.jackson.databind;
 }

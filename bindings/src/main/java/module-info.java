@@ -6,4 +6,5 @@
 module io.infra4j.bindings {
     exports io.infra4j.bindings.cudart;
     exports io.infra4j.bindings.kernels;
+    exports io.infra4j.bindings.nccl;
 }

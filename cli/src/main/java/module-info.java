@@ -1,10 +1,11 @@
 /**
  * The infra4j command line: {@code info} (what this machine offers), {@code demo} (the end-to-end
- * job) and {@code eplb} (expert replica plans).
+ * job), {@code eplb} (expert replica plans) and {@code dualpipe} (pipeline schedules).
  */
 module io.infra4j.cli {
     requires io.infra4j.memory;
     requires io.infra4j.eplb;
+    requires io.infra4j.dualpipe;
     requires org.apache.commons.cli;
     requires com.fasterxml.jackson.databind;
     requires me.tongfei.progressbar;

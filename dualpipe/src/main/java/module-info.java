@@ -6,6 +6,7 @@ module io.infra4j.dualpipe {
     requires com.fasterxml.jackson.databind;
     requires org.jfree.svg;
     requires java.desktop;
+    requires transitive io.infra4j.memory; // NcclCommunicator's API speaks Tensor and NcclComm
 
     exports io.infra4j.dualpipe;
 }

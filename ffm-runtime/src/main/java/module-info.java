@@ -1,11 +1,12 @@
 /**
  * The only module that finds and loads native libraries and turns native status codes into
  * exceptions: {@link io.infra4j.ffm.NativeLibrary}, {@link io.infra4j.ffm.Cuda} and the CUDA
- * runtime's devices, streams, events and graphs.
+ * runtime's devices, streams, events and graphs; NCCL's communicators in {@code io.infra4j.ffm.nccl}.
  */
 module io.infra4j.ffm {
     requires transitive io.infra4j.bindings;
     requires io.infra4j.natives;
 
     exports io.infra4j.ffm;
+    exports io.infra4j.ffm.nccl;
 }

@@ -5,6 +5,7 @@
 module io.infra4j.integration {
     requires io.infra4j.memory;
     requires io.infra4j.benchmarks;
+    requires io.infra4j.dualpipe;
 
     exports io.infra4j.integration;
 }

@@ -10,7 +10,8 @@ public final class DemoStages {
     public static List<DemoStage> all() {
         return List.of(
                 new MemoryStage(),
-                new EplbStage());
+                new EplbStage(),
+                new DualPipeStage());
     }
 
     /** The stages that {@code --stage} selects (all when null). */

@@ -66,7 +66,8 @@ public final class Main {
         InfoCommand info = new InfoCommand();
         DemoCommand demo = new DemoCommand();
         EplbCommand eplb = new EplbCommand();
-        return List.of(info, demo, eplb, new HelpCommand(List.of(info, demo, eplb)));
+        DualPipeCommand dualPipe = new DualPipeCommand();
+        return List.of(info, demo, eplb, dualPipe, new HelpCommand(List.of(info, demo, eplb, dualPipe)));
     }
 
     private static int usageError(UsageException e, PrintStream err) {

@@ -60,6 +60,13 @@ class DemoCommandTest {
         assertTrue(eplb.get("passed").asBoolean(), r::toString);
         assertTrue(eplb.at("/figures/gpu_imbalance_after").asDouble() < eplb.at("/figures/gpu_imbalance_before").asDouble(),
                 r::toString);
+
+        JsonNode dualpipe = stages.get(2);
+        assertEquals("dualpipe", dualpipe.get("name").asText());
+        assertTrue(dualpipe.get("passed").asBoolean(), r::toString);
+        for (JsonNode run : dualpipe.at("/figures/runs")) {
+            assertTrue(run.get("max_grad_rel_diff").asDouble() <= 1e-12, run::toString);
+        }
     }
 
     @Test
@@ -96,5 +103,6 @@ class DemoCommandTest {
         r.json(); // stdout stays pure JSON
         assertTrue(r.err().contains("demo memory"), r::toString);
         assertTrue(r.err().contains("demo eplb"), r::toString);
+        assertTrue(r.err().contains("demo dualpipe"), r::toString);
     }
 }

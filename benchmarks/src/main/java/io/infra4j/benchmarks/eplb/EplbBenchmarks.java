@@ -67,7 +67,7 @@ public final class EplbBenchmarks {
         return Math.round(v * 1000) / 1000.0;
     }
 
-    static String cpuModel() {
+    public static String cpuModel() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
                 if (line.toLowerCase(Locale.ROOT).startsWith("model name")) {
