@@ -32,10 +32,11 @@ bundle() {
   rm -rf "$dev/bundle"
   mkdir -p "$dev/bundle/mods" "$dev/bundle/cp" "$dev/bundle/native"
   # infra4j's runtime modules and what they need: the module path, native access for three of them.
-  # dualpipe (the NCCL communicator's tests) and eplb make no native calls of their own.
+  # dualpipe (the NCCL communicator's tests), eplb and flashmla make no native calls of their own.
   cp native-src/target/infra4j-native-*.jar bindings/target/infra4j-bindings-*.jar \
      ffm-runtime/target/infra4j-ffm-runtime-*.jar memory/target/infra4j-memory-*.jar \
-     dualpipe/target/infra4j-dualpipe-*.jar eplb/target/infra4j-eplb-*.jar "$dev/bundle/mods/"
+     dualpipe/target/infra4j-dualpipe-*.jar eplb/target/infra4j-eplb-*.jar \
+     flashmla/target/infra4j-flashmla-*.jar "$dev/bundle/mods/"
   cp benchmarks/target/lib/jackson-*.jar integration-tests/target/lib/org.jfree.svg-*.jar \
      integration-tests/target/lib/jfreechart-*.jar "$dev/bundle/mods/"
   # Harnesses and the code they drive from the class path: JUnit's console, JMH, the tests.
@@ -69,7 +70,7 @@ c_medians() {
 
 run() {
   local out=${1:?usage: run-gpu.sh run OUT [all|tests|bench|smoke]}
-  local what=${2:-all}
+  local what=${2:-all}   # all | tests | bench | smoke | mla (the MLA tests and benchmark only)
   mkdir -p "$out"
   local logs; logs=$(mktemp -d /tmp/infra4j-gpu-logs.XXXX)
   local b=$dev/bundle
@@ -90,9 +91,10 @@ run() {
   cat "$logs/nvidia-smi.txt" | tee -a "$summary"
 
   local rc=0
-  if [ "$what" = all ] || [ "$what" = tests ] || [ "$what" = smoke ]; then
+  if [ "$what" = all ] || [ "$what" = tests ] || [ "$what" = smoke ] || [ "$what" = mla ]; then
     local select=(--scan-class-path "$b/cp/$(cd "$b/cp" && ls infra4j-integration-tests-*-tests.jar)" --include-tag gpu)
     [ "$what" = smoke ] && select=(--select-class io.infra4j.integration.DeviceInfoGpuTest --select-class io.infra4j.integration.ErrorHandlingGpuTest)
+    [ "$what" = mla ] && select=(--select-class io.infra4j.integration.MlaDecodeGpuTest)
     say "== GPU tests ($what)"
     timeout "${STAGE_LIMIT_TESTS:-300}" "${jvm[@]}" -Xmx24g -jar "$b/junit-console.jar" execute --class-path "$cp" \
         "${select[@]}" --details=tree --disable-banner --disable-ansi-colors --reports-dir "$logs/junit" \
@@ -136,6 +138,17 @@ run() {
     "$b/native/infra4j_call_overhead" >"$logs/c-alone-last.jsonl" 2>&1
     say "== C call overhead alone, last: $(c_medians "$logs/c-alone-last.jsonl")"
 
+  fi
+
+  if [ "$what" = all ] || [ "$what" = bench ] || [ "$what" = mla ]; then
+    say "== MLA decode benchmark (PyTorch peer on the same lengths)"
+    "${jvm[@]}" -cp "$cp" io.infra4j.benchmarks.flashmla.MlaBenchmarks --configs-out "$logs/mla-configs.json" >"$logs/mla.log" 2>&1
+    PYTHONUNBUFFERED=1 timeout "${STAGE_LIMIT_MLA_PEER:-240}" python3 "$b/torch_mla_peer.py" --configs "$logs/mla-configs.json" \
+        --out "$logs/torch-mla-peer.json" >"$logs/torch-mla-peer.log" 2>&1 || say "MLA peer failed (see torch-mla-peer.log)"
+    timeout "${STAGE_LIMIT_MLA:-300}" "${jvm[@]}" -Xmx24g -cp "$cp" io.infra4j.benchmarks.flashmla.MlaBenchmarks \
+        --peer-json "$logs/torch-mla-peer.json" --out "$logs/results" --commit "$commit" --driver "$driver" >>"$logs/mla.log" 2>&1 \
+        || { say "MLA benchmark failed (see mla.log)"; rc=1; }
+    grep -E " ms |failed|results appended" "$logs/mla.log" | tee -a "$summary"
   fi
 
   # At most 8 files come back: the summary, the results, and one archive of everything.

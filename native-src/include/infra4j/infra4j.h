@@ -5,5 +5,6 @@
 #include "infra4j/types.h"
 #include "infra4j/tensor_ops.h"
 #include "infra4j/diagnostics.h"
+#include "infra4j/mla.h"
 
 #endif /* INFRA4J_H */

@@ -8,6 +8,7 @@ module io.infra4j.benchmarks {
     requires transitive io.infra4j.memory;
     requires io.infra4j.eplb;
     requires io.infra4j.dualpipe;
+    requires io.infra4j.flashmla;
     requires jmh.core;
     requires com.fasterxml.jackson.databind;
 
@@ -16,5 +17,6 @@ module io.infra4j.benchmarks {
     exports io.infra4j.benchmarks.foundation;
     exports io.infra4j.benchmarks.eplb;
     exports io.infra4j.benchmarks.dualpipe;
+    exports io.infra4j.benchmarks.flashmla;
     opens io.infra4j.benchmarks.results to com.fasterxml.jackson.databind;
 }

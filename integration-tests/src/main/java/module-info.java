@@ -6,6 +6,7 @@ module io.infra4j.integration {
     requires io.infra4j.memory;
     requires io.infra4j.benchmarks;
     requires io.infra4j.dualpipe;
+    requires io.infra4j.flashmla;
 
     exports io.infra4j.integration;
 }

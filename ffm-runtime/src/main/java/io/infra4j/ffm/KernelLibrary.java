@@ -1,6 +1,9 @@
 package io.infra4j.ffm;
 
 import io.infra4j.bindings.kernels.Infra4jKernels;
+import java.lang.foreign.SymbolLookup;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * infra4j's own CUDA kernels ({@code libinfra4j_cuda.so}, built from native-src): loaded after the
@@ -10,6 +13,7 @@ public final class KernelLibrary {
     private record State(boolean available, String reason) {}
 
     private static volatile State state;
+    private static final Map<String, Boolean> SYMBOLS = new ConcurrentHashMap<>();
 
     private KernelLibrary() {}
 
@@ -59,6 +63,35 @@ public final class KernelLibrary {
         State s = state();
         if (!s.available()) {
             throw new CudaUnavailableException(s.reason());
+        }
+    }
+
+    /**
+     * Whether the loaded library exports {@code symbol}. A library built before a function was added
+     * lacks it, and the generated bindings would only find out inside a class initialiser (an
+     * ExceptionInInitializerError once, NoClassDefFoundError after): components probe here first.
+     */
+    public static boolean hasSymbol(String symbol) {
+        if (!isAvailable()) {
+            return false;
+        }
+        // The bindings look symbols up in their class loader's libraries: the same lookup here.
+        return SYMBOLS.computeIfAbsent(symbol, s -> SymbolLookup.loaderLookup().find(s).isPresent());
+    }
+
+    /**
+     * Throws {@link CudaUnavailableException} unless the kernels can run here and the library exports
+     * every one of {@code symbols}; {@code feature} names what needs them, for the message.
+     */
+    public static void requireSymbols(String feature, String... symbols) {
+        require();
+        for (String s : symbols) {
+            if (!hasSymbol(s)) {
+                throw new CudaUnavailableException(feature + " needs " + s + ", which the loaded libinfra4j_cuda ("
+                        + NativeLibrary.loaded(LibrarySpec.INFRA4J_CUDA).map(Object::toString).orElse("?")
+                        + ", ABI " + Infra4jKernels.infra4j_abi_version() + ") does not export: it was built from"
+                        + " older sources; rebuild native-src");
+            }
         }
     }
 

@@ -93,6 +93,15 @@ class CudaUnavailableTest {
     }
 
     @Test
+    void kernelSymbolsAreAbsentWithoutCuda() {
+        assumeNoDriver();
+        assertFalse(KernelLibrary.hasSymbol("infra4j_fill"), "no kernels without CUDA");
+        CudaUnavailableException e = assertThrows(CudaUnavailableException.class,
+                () -> KernelLibrary.requireSymbols("MLA decoding", "infra4j_mla_decode"));
+        assertTrue(e.getMessage().contains(Cuda.unavailableReason()), e.getMessage());
+    }
+
+    @Test
     void negativeStatusesAreInfra4jCodes() {
         assertEquals("INFRA4J_ERROR_INVALID_ARGUMENT", Cuda.errorName(-1));
         assertEquals("INFRA4J_ERROR_UNSUPPORTED_DTYPE", Cuda.errorName(-2));

@@ -195,6 +195,24 @@ public class Infra4jKernels extends Infra4jKernels$shared {
     public static int INFRA4J_CALL_EMPTY_KERNEL() {
         return INFRA4J_CALL_EMPTY_KERNEL;
     }
+    private static final int INFRA4J_MLA_HEAD_DIM_V = (int)512L;
+    /**
+     * {@snippet lang=c :
+     * #define INFRA4J_MLA_HEAD_DIM_V 512
+     * }
+     */
+    public static int INFRA4J_MLA_HEAD_DIM_V() {
+        return INFRA4J_MLA_HEAD_DIM_V;
+    }
+    private static final int INFRA4J_MLA_SCALE_GROUP = (int)128L;
+    /**
+     * {@snippet lang=c :
+     * #define INFRA4J_MLA_SCALE_GROUP 128
+     * }
+     */
+    public static int INFRA4J_MLA_SCALE_GROUP() {
+        return INFRA4J_MLA_SCALE_GROUP;
+    }
 
     private static class infra4j_abi_version {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -569,6 +587,198 @@ public class Infra4jKernels extends Infra4jKernels$shared {
                 traceDowncall("infra4j_time_calls", kind, count, stream, event, elapsed_ns);
             }
             return (int)mh$.invokeExact(kind, count, stream, event, elapsed_ns);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class infra4j_mla_plan_words {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Infra4jKernels.C_LONG,
+            Infra4jKernels.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("infra4j_mla_plan_words").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: infra4j_mla_plan_words"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int64_t infra4j_mla_plan_words(int32_t batch)
+     * }
+     */
+    public static FunctionDescriptor infra4j_mla_plan_words$descriptor() {
+        return infra4j_mla_plan_words.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int64_t infra4j_mla_plan_words(int32_t batch)
+     * }
+     */
+    public static MethodHandle infra4j_mla_plan_words$handle() {
+        return infra4j_mla_plan_words.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int64_t infra4j_mla_plan_words(int32_t batch)
+     * }
+     */
+    public static MemorySegment infra4j_mla_plan_words$address() {
+        return infra4j_mla_plan_words.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int64_t infra4j_mla_plan_words(int32_t batch)
+     * }
+     */
+    public static long infra4j_mla_plan_words(int batch) {
+        var mh$ = infra4j_mla_plan_words.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("infra4j_mla_plan_words", batch);
+            }
+            return (long)mh$.invokeExact(batch);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class infra4j_mla_workspace_bytes {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Infra4jKernels.C_LONG,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("infra4j_mla_workspace_bytes").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: infra4j_mla_workspace_bytes"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int64_t infra4j_mla_workspace_bytes(const infra4j_mla_problem *problem, int32_t total_splits)
+     * }
+     */
+    public static FunctionDescriptor infra4j_mla_workspace_bytes$descriptor() {
+        return infra4j_mla_workspace_bytes.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int64_t infra4j_mla_workspace_bytes(const infra4j_mla_problem *problem, int32_t total_splits)
+     * }
+     */
+    public static MethodHandle infra4j_mla_workspace_bytes$handle() {
+        return infra4j_mla_workspace_bytes.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int64_t infra4j_mla_workspace_bytes(const infra4j_mla_problem *problem, int32_t total_splits)
+     * }
+     */
+    public static MemorySegment infra4j_mla_workspace_bytes$address() {
+        return infra4j_mla_workspace_bytes.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int64_t infra4j_mla_workspace_bytes(const infra4j_mla_problem *problem, int32_t total_splits)
+     * }
+     */
+    public static long infra4j_mla_workspace_bytes(MemorySegment problem, int total_splits) {
+        var mh$ = infra4j_mla_workspace_bytes.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("infra4j_mla_workspace_bytes", problem, total_splits);
+            }
+            return (long)mh$.invokeExact(problem, total_splits);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class infra4j_mla_decode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("infra4j_mla_decode").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: infra4j_mla_decode"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int infra4j_mla_decode(const infra4j_mla_problem *problem, const void *q, const void *kv, const float *kv_scales, const int32_t *block_table, const int32_t *cache_seqlens, const int32_t *plan, int32_t total_splits, void *workspace, void *out, float *lse, void *stream)
+     * }
+     */
+    public static FunctionDescriptor infra4j_mla_decode$descriptor() {
+        return infra4j_mla_decode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int infra4j_mla_decode(const infra4j_mla_problem *problem, const void *q, const void *kv, const float *kv_scales, const int32_t *block_table, const int32_t *cache_seqlens, const int32_t *plan, int32_t total_splits, void *workspace, void *out, float *lse, void *stream)
+     * }
+     */
+    public static MethodHandle infra4j_mla_decode$handle() {
+        return infra4j_mla_decode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int infra4j_mla_decode(const infra4j_mla_problem *problem, const void *q, const void *kv, const float *kv_scales, const int32_t *block_table, const int32_t *cache_seqlens, const int32_t *plan, int32_t total_splits, void *workspace, void *out, float *lse, void *stream)
+     * }
+     */
+    public static MemorySegment infra4j_mla_decode$address() {
+        return infra4j_mla_decode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int infra4j_mla_decode(const infra4j_mla_problem *problem, const void *q, const void *kv, const float *kv_scales, const int32_t *block_table, const int32_t *cache_seqlens, const int32_t *plan, int32_t total_splits, void *workspace, void *out, float *lse, void *stream)
+     * }
+     */
+    public static int infra4j_mla_decode(MemorySegment problem, MemorySegment q, MemorySegment kv, MemorySegment kv_scales, MemorySegment block_table, MemorySegment cache_seqlens, MemorySegment plan, int total_splits, MemorySegment workspace, MemorySegment out, MemorySegment lse, MemorySegment stream) {
+        var mh$ = infra4j_mla_decode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("infra4j_mla_decode", problem, q, kv, kv_scales, block_table, cache_seqlens, plan, total_splits, workspace, out, lse, stream);
+            }
+            return (int)mh$.invokeExact(problem, q, kv, kv_scales, block_table, cache_seqlens, plan, total_splits, workspace, out, lse, stream);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

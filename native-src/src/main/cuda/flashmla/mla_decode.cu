@@ -1,0 +1,119 @@
+// C ABI of the MLA decode (include/infra4j/mla.h): checks the problem, then launches the split
+// kernel and the combine kernel on the caller's stream.
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include <cuda_runtime.h>
+
+#include "flashmla/combine.cuh"
+#include "flashmla/sm90/decode_splitkv_mma.cuh"
+#include "flashmla/sm90/decode_splitkv_simt.cuh"
+#include "infra4j/mla.h"
+
+namespace {
+
+using infra4j::mla::DecodeParams;
+
+bool valid(const infra4j_mla_problem* p) {
+    if (p == nullptr) return false;
+    bool dims = (p->head_dim == 576 || p->head_dim == 512) && p->head_dim_v == INFRA4J_MLA_HEAD_DIM_V;
+    bool page = p->page_size == 16 || p->page_size == 32 || p->page_size == 64;
+    bool heads = p->heads_q > 0 && p->heads_kv > 0 && p->heads_q % p->heads_kv == 0;
+    bool sizes = p->batch >= 0 && p->seqlen_q > 0 && p->num_blocks >= 0 && p->max_blocks >= 0;
+    bool dtype = p->kv_dtype == INFRA4J_DTYPE_BF16 || p->kv_dtype == INFRA4J_DTYPE_F8_E4M3;
+    return dims && page && heads && sizes && dtype && (p->causal == 0 || p->causal == 1) && std::isfinite(p->softmax_scale);
+}
+
+// INFRA4J_MLA_KERNEL=simt selects the FP32 SIMT kernel (the first one, kept to cross-check the
+// tensor-core one); the default is the tensor-core kernel.
+bool use_simt() {
+    static const bool simt = [] {
+        const char* v = std::getenv("INFRA4J_MLA_KERNEL");
+        return v != nullptr && std::strcmp(v, "simt") == 0;
+    }();
+    return simt;
+}
+
+template <typename KvT, int D>
+cudaError_t launch_split(const DecodeParams& params, int total_splits, cudaStream_t stream) {
+    dim3 grid(total_splits, params.heads_kv * params.row_tiles);
+    if (use_simt()) {
+        using Smem = infra4j::mla::sm90::SimtSmem<D>;
+        auto kernel = infra4j::mla::sm90::decode_splitkv_simt<KvT, D>;
+        cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, sizeof(Smem));
+        if (e != cudaSuccess) return e;
+        kernel<<<grid, infra4j::mla::sm90::kThreads, sizeof(Smem), stream>>>(params);
+        return cudaGetLastError();
+    }
+    using Smem = infra4j::mla::sm90::MmaSmem<D>;
+    auto kernel = infra4j::mla::sm90::decode_splitkv_mma<KvT, D>;
+    cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, sizeof(Smem));
+    if (e != cudaSuccess) return e;
+    kernel<<<grid, infra4j::mla::sm90::kMmaThreads, sizeof(Smem), stream>>>(params);
+    return cudaGetLastError();
+}
+
+}  // namespace
+
+INFRA4J_API int64_t infra4j_mla_plan_words(int32_t batch) {
+    return batch < 0 ? -1 : 2 + static_cast<int64_t>(batch) + 1;
+}
+
+INFRA4J_API int64_t infra4j_mla_workspace_bytes(const infra4j_mla_problem* p, int32_t total_splits) {
+    if (!valid(p) || total_splits < 0) return -1;
+    int64_t rows = static_cast<int64_t>(p->seqlen_q) * p->heads_q;
+    return static_cast<int64_t>(total_splits) * rows * (INFRA4J_MLA_HEAD_DIM_V + 1) * sizeof(float);
+}
+
+INFRA4J_API int infra4j_mla_decode(const infra4j_mla_problem* p, const void* q, const void* kv, const float* kv_scales,
+                                   const int32_t* block_table, const int32_t* cache_seqlens, const int32_t* plan,
+                                   int32_t total_splits, void* workspace, void* out, float* lse, void* stream) {
+    if (!valid(p) || total_splits < 0) return INFRA4J_ERROR_INVALID_ARGUMENT;
+    if (p->batch == 0) return INFRA4J_OK;
+    bool fp8 = p->kv_dtype == INFRA4J_DTYPE_F8_E4M3;
+    if (q == nullptr || kv == nullptr || block_table == nullptr || cache_seqlens == nullptr || plan == nullptr ||
+        out == nullptr || lse == nullptr || (fp8 && kv_scales == nullptr) || (total_splits > 0 && workspace == nullptr)) {
+        return INFRA4J_ERROR_INVALID_ARGUMENT;
+    }
+    cudaStream_t s = static_cast<cudaStream_t>(stream);
+    int64_t rows = static_cast<int64_t>(p->seqlen_q) * p->heads_q;
+
+    DecodeParams params{};
+    params.q = q;
+    params.kv = kv;
+    params.kv_scales = kv_scales;
+    params.block_table = block_table;
+    params.seqlens = cache_seqlens;
+    params.plan = plan;
+    params.o_accum = static_cast<float*>(workspace);
+    params.lse_accum = static_cast<float*>(workspace) + static_cast<int64_t>(total_splits) * rows * INFRA4J_MLA_HEAD_DIM_V;
+    params.out = out;
+    params.lse = lse;
+    params.batch = p->batch;
+    params.seqlen_q = p->seqlen_q;
+    params.heads_q = p->heads_q;
+    params.heads_kv = p->heads_kv;
+    params.head_dim = p->head_dim;
+    params.page = p->page_size;
+    params.num_blocks = p->num_blocks;
+    params.max_blocks = p->max_blocks;
+    params.causal = p->causal;
+    params.scale_log2 = p->softmax_scale * 1.4426950408889634f;
+    int rows_per_kv = p->seqlen_q * (p->heads_q / p->heads_kv);
+    static_assert(infra4j::mla::sm90::kRows == infra4j::mla::sm90::kMmaRows, "both kernels tile 64 rows");
+    params.row_tiles = (rows_per_kv + infra4j::mla::sm90::kRows - 1) / infra4j::mla::sm90::kRows;
+
+    cudaError_t e = cudaSuccess;
+    if (total_splits > 0) {
+        if (p->head_dim == 576) {
+            e = fp8 ? launch_split<__nv_fp8_e4m3, 576>(params, total_splits, s) : launch_split<__nv_bfloat16, 576>(params, total_splits, s);
+        } else {
+            e = fp8 ? launch_split<__nv_fp8_e4m3, 512>(params, total_splits, s) : launch_split<__nv_bfloat16, 512>(params, total_splits, s);
+        }
+        if (e != cudaSuccess) return static_cast<int>(e);
+    }
+    dim3 grid(p->batch, static_cast<unsigned>((rows + infra4j::mla::kCombineWarps - 1) / infra4j::mla::kCombineWarps));
+    infra4j::mla::combine_splits<<<grid, infra4j::mla::kCombineWarps * 32, 0, s>>>(params);
+    return static_cast<int>(cudaGetLastError());
+}

@@ -1,0 +1,42 @@
+// Parameters shared by the MLA decode kernels (internal to libinfra4j_cuda).
+#pragma once
+
+#include <cstdint>
+
+namespace infra4j::mla {
+
+constexpr int kHeadDimV = 512;
+constexpr int kScaleGroup = 128;
+
+// FP8 scales per token and head: one per 128 values, the last group possibly shorter (576 = 4 x 128 + 64).
+template <int D>
+constexpr int scale_groups() { return (D + kScaleGroup - 1) / kScaleGroup; }
+
+struct DecodeParams {
+    const void* q;            // [b, s_q, h_q, d] bf16
+    const void* kv;           // [blocks, page, h_kv, d] bf16 or e4m3
+    const float* kv_scales;   // [blocks, page, h_kv, d / 128] (e4m3 only)
+    const int32_t* block_table;
+    const int32_t* seqlens;
+    const int32_t* plan;      // [0] chunk, [1] total splits, [2..] split offsets
+    float* o_accum;           // [splits, s_q * h_q, 512]
+    float* lse_accum;         // [splits, s_q * h_q]
+    void* out;                // [b, s_q, h_q, 512] bf16
+    float* lse;               // [b, h_q, s_q]
+    int batch, seqlen_q, heads_q, heads_kv, head_dim, page, num_blocks, max_blocks;
+    int causal;
+    float scale_log2;         // softmax scale * log2(e): the kernels use exp2
+    int row_tiles;            // tiles of query rows per KV head
+};
+
+// The split (0-based within the plan) -> its sequence, by binary search over the split offsets.
+__device__ __forceinline__ int batch_of_split(const int32_t* offsets, int batch, int split) {
+    int lo = 0, hi = batch - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) >> 1;
+        if (offsets[mid] <= split) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+}
+
+}  // namespace infra4j::mla
