@@ -50,7 +50,7 @@ def peer(c, q, cache, table, seqlens, max_len):
     scale = 1.0 / math.sqrt(d)
     pos = torch.arange(max_len, device=q.device)
     # Visible keys per (batch, query token): causal rows see up to seqlen - s_q + i.
-    last = seqlens.view(b, 1, 1) - 1
+    last = (seqlens.view(b, 1, 1) - 1).expand(b, s_q, 1)
     if c["causal"]:
         last = seqlens.view(b, 1, 1) - s_q + torch.arange(s_q, device=q.device).view(1, s_q, 1)
     mask = pos.view(1, 1, max_len) <= last  # [b, s_q, s_k]

@@ -5,7 +5,9 @@
 // the warps of half 0 take keys 0..15 and those of half 1 keys 16..31; the two halves trade their
 // row maxima and row sums through shared memory, so both keep the same softmax state. For the
 // output, half h accumulates value columns 256 h .. 256 h + 255 (128 FP32 accumulators a thread),
-// reading P (BF16) and V (the first 512 dims of the keys) from shared memory. Key tiles are double
+// reading P and V (the first 512 dims of the keys) from shared memory. P goes to the tensor cores
+// as two BF16 parts, hi = bf16(p) and lo = bf16(p - hi), so the product keeps 16 bits of each
+// probability (a BF16 P alone misses FlashMLA's per-element tolerance on short, peaked rows). Key tiles are double
 // buffered with cp.async so the next tile loads while this one computes (BF16 caches; FP8 caches
 // are dequantised to BF16 on the way in).
 #pragma once
@@ -28,7 +30,8 @@ struct MmaSmem {
     static constexpr int kPStride = kMmaTokens + 8;
     __nv_bfloat16 q[kMmaRows * kStride];
     __nv_bfloat16 k[2][kMmaTokens * kStride];
-    __nv_bfloat16 p[kMmaRows * kPStride];
+    __nv_bfloat16 p[kMmaRows * kPStride];     // bf16(p)
+    __nv_bfloat16 p_lo[kMmaRows * kPStride];  // bf16(p - bf16(p))
     float red_max[2][kMmaRows];
     float red_sum[2][kMmaRows];
     int token_ok[2][kMmaTokens];
@@ -243,7 +246,7 @@ __global__ void __launch_bounds__(kMmaThreads, 1) decode_splitkv_mma(DecodeParam
             alpha[x] = m_new == -CUDART_INF_F ? 1.f : exp2f(m_row[x] - m_new);
             m_row[x] = m_new;
         }
-        // P = exp2(s - m), rounded to BF16 for the P·V product.
+        // P = exp2(s - m), split into two BF16 parts for the P·V product.
 #pragma unroll
         for (int j = 0; j < 2; ++j) {
 #pragma unroll
@@ -251,8 +254,11 @@ __global__ void __launch_bounds__(kMmaThreads, 1) decode_splitkv_mma(DecodeParam
                 float p0 = s[j][2 * x] == -CUDART_INF_F ? 0.f : exp2f(s[j][2 * x] - m_row[x]);
                 float p1 = s[j][2 * x + 1] == -CUDART_INF_F ? 0.f : exp2f(s[j][2 * x + 1] - m_row[x]);
                 sum[x] += p0 + p1;
-                *reinterpret_cast<__nv_bfloat162*>(&sm.p[(rb * 16 + g + 8 * x) * PS + half * 16 + j * 8 + 2 * tq]) =
-                    __floats2bfloat162_rn(p0, p1);
+                int at = (rb * 16 + g + 8 * x) * PS + half * 16 + j * 8 + 2 * tq;
+                __nv_bfloat162 hi = __floats2bfloat162_rn(p0, p1);
+                float2 hf = __bfloat1622float2(hi);
+                *reinterpret_cast<__nv_bfloat162*>(&sm.p[at]) = hi;
+                *reinterpret_cast<__nv_bfloat162*>(&sm.p_lo[at]) = __floats2bfloat162_rn(p0 - hf.x, p1 - hf.y);
             }
         }
 #pragma unroll
@@ -282,7 +288,10 @@ __global__ void __launch_bounds__(kMmaThreads, 1) decode_splitkv_mma(DecodeParam
 #pragma unroll
         for (int ks = 0; ks < kMmaTokens; ks += 16) {
             uint32_t a[4];
-            ldmatrix_x4(a, &sm.p[(rb * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * PS + ks + (lane >> 4) * 8]);
+            uint32_t a_lo[4];
+            int pa = (rb * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * PS + ks + (lane >> 4) * 8;
+            ldmatrix_x4(a, &sm.p[pa]);
+            ldmatrix_x4(a_lo, &sm.p_lo[pa]);
             const __nv_bfloat16* vb =
                 &sm.k[buf][(ks + (lane & 7) + ((lane >> 3) & 1) * 8) * S + half * 256 + (lane >> 4) * 8];
 #pragma unroll
@@ -291,6 +300,8 @@ __global__ void __launch_bounds__(kMmaThreads, 1) decode_splitkv_mma(DecodeParam
                 ldmatrix_x4_trans(bv, vb + j * 8);
                 mma_bf16(o[j], a, bv[0], bv[1]);
                 mma_bf16(o[j + 1], a, bv[2], bv[3]);
+                mma_bf16(o[j], a_lo, bv[0], bv[1]);
+                mma_bf16(o[j + 1], a_lo, bv[2], bv[3]);
             }
         }
         __syncthreads();  // this buffer is overwritten by the load two tiles ahead

@@ -128,7 +128,9 @@ public final class MlaBenchmarks {
             return;
         }
         Map<String, Double> peer = new HashMap<>();
-        if (opt.containsKey("--peer-json")) {
+        if (opt.containsKey("--peer-json") && !new File(opt.get("--peer-json")).isFile()) {
+            System.out.println("no peer results at " + opt.get("--peer-json") + ": timing infra4j alone");
+        } else if (opt.containsKey("--peer-json")) {
             for (JsonNode n : json.readTree(new File(opt.get("--peer-json"))).get("results")) {
                 if (n.has("ms")) {
                     peer.put(n.get("name").asText(), n.get("ms").asDouble());
