@@ -155,6 +155,9 @@ __global__ void __launch_bounds__(kMmaThreads, 1) decode_splitkv_mma(DecodeParam
     const int rows_per_kv = p.seqlen_q * heads_per_kv;
     const int row0 = tile * kMmaRows;
     const int rows_here = min(kMmaRows, rows_per_kv - row0);
+    // Warps whose 16 rows are all padding (fewer than 64 query rows per KV head, e.g. 16 heads and
+    // s_q = 1) skip the tensor-core work; they still take part in the barriers and shared state.
+    const bool active = rb * 16 < rows_here;
 
     // Query tile (rows past the end are zero) and the first key tile, in one cp.async group.
     const __nv_bfloat16* q = static_cast<const __nv_bfloat16*>(p.q);
@@ -204,7 +207,7 @@ __global__ void __launch_bounds__(kMmaThreads, 1) decode_splitkv_mma(DecodeParam
         const __nv_bfloat16* qa = &sm.q[(rb * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * S + (lane >> 4) * 8];
         const __nv_bfloat16* kb = &sm.k[buf][(half * 16 + (lane & 7) + (lane >> 4) * 8) * S + ((lane >> 3) & 1) * 8];
 #pragma unroll 4
-        for (int kk = 0; kk < D; kk += 16) {
+        for (int kk = 0; active && kk < D; kk += 16) {
             uint32_t a[4];
             uint32_t bq[4];
             ldmatrix_x4(a, qa + kk);
@@ -286,7 +289,7 @@ __global__ void __launch_bounds__(kMmaThreads, 1) decode_splitkv_mma(DecodeParam
             o[j][3] *= alpha[1];
         }
 #pragma unroll
-        for (int ks = 0; ks < kMmaTokens; ks += 16) {
+        for (int ks = 0; active && ks < kMmaTokens; ks += 16) {
             uint32_t a[4];
             uint32_t a_lo[4];
             int pa = (rb * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * PS + ks + (lane >> 4) * 8;
