@@ -79,66 +79,44 @@ __device__ __forceinline__ int block_of(const DecodeParams& p, int b, int t, int
 }
 
 // Loads keys t0 .. t0 + 31 into buffer `buf`: BF16 through cp.async, FP8 dequantised through registers.
-// Each thread first looks up the cache blocks of all its pieces (independent loads, one latency),
-// then issues the copies: looking each up just before its copy would serialise the table reads.
 template <typename KvT, int D>
 __device__ __forceinline__ void load_keys(MmaSmem<D>& sm, int buf, const DecodeParams& p, int b, int head_kv, int t0,
                                           int key_end) {
     constexpr int S = MmaSmem<D>::kStride;
-    constexpr int kValuesPerPiece = 16 / sizeof(KvT);  // 8 BF16 or 16 FP8 values per 16 bytes
-    constexpr int kPieces = D / kValuesPerPiece;
-    constexpr int kTotal = kMmaTokens * kPieces;
-    constexpr int kPer = (kTotal + kMmaThreads - 1) / kMmaThreads;
     const int tid = threadIdx.x;
     if (tid < kMmaTokens) sm.token_ok[buf][tid] = block_of(p, b, t0 + tid, key_end) >= 0;
-    int block[kPer];
-#pragma unroll
-    for (int u = 0; u < kPer; ++u) {
-        int idx = tid + u * kMmaThreads;
-        block[u] = idx < kTotal ? block_of(p, b, t0 + idx / kPieces, key_end) : -2;
-    }
     if constexpr (sizeof(KvT) == 2) {
+        constexpr int kChunks = D / 8;  // 16-byte pieces per key
         const __nv_bfloat16* kv = static_cast<const __nv_bfloat16*>(p.kv);
-#pragma unroll
-        for (int u = 0; u < kPer; ++u) {
-            int idx = tid + u * kMmaThreads;
-            if (block[u] == -2) continue;
-            int j = idx / kPieces;
-            int c = idx % kPieces;
+        for (int idx = tid; idx < kMmaTokens * kChunks; idx += kMmaThreads) {
+            int j = idx / kChunks;
+            int c = idx % kChunks;
             int t = t0 + j;
-            int64_t row = (static_cast<int64_t>(block[u] < 0 ? 0 : block[u]) * p.page + t % p.page) * p.heads_kv + head_kv;
-            const __nv_bfloat16* src = block[u] < 0 ? kv : kv + row * D + c * 8;
-            cp_async_16(&sm.k[buf][j * S + c * 8], src, block[u] >= 0);
+            int block = block_of(p, b, t, key_end);
+            int64_t row = (static_cast<int64_t>(block < 0 ? 0 : block) * p.page + t % p.page) * p.heads_kv + head_kv;
+            const __nv_bfloat16* src = block < 0 ? kv : kv + row * D + c * 8;
+            cp_async_16(&sm.k[buf][j * S + c * 8], src, block >= 0);
         }
     } else {
+        constexpr int kChunks = D / 16;  // 16 FP8 values per piece, one scale each
         const uint8_t* kv = static_cast<const uint8_t*>(p.kv);
-        uint4 raw[kPer];
-        float scale[kPer];
-#pragma unroll
-        for (int u = 0; u < kPer; ++u) {
-            int idx = tid + u * kMmaThreads;
-            raw[u] = make_uint4(0, 0, 0, 0);
-            scale[u] = 0.f;
-            if (block[u] >= 0) {
-                int j = idx / kPieces;
-                int c = idx % kPieces;
-                int t = t0 + j;
-                int64_t row = (static_cast<int64_t>(block[u]) * p.page + t % p.page) * p.heads_kv + head_kv;
-                raw[u] = *reinterpret_cast<const uint4*>(kv + row * D + c * 16);
-                scale[u] = p.kv_scales[row * scale_groups<D>() + (c * 16) / kScaleGroup];
-            }
-        }
-#pragma unroll
-        for (int u = 0; u < kPer; ++u) {
-            if (block[u] == -2) continue;
-            int idx = tid + u * kMmaThreads;
-            int j = idx / kPieces;
-            int c = idx % kPieces;
-            alignas(16) __nv_fp8_e4m3 v[16];
-            *reinterpret_cast<uint4*>(v) = raw[u];
+        for (int idx = tid; idx < kMmaTokens * kChunks; idx += kMmaThreads) {
+            int j = idx / kChunks;
+            int c = idx % kChunks;
+            int t = t0 + j;
+            int block = block_of(p, b, t, key_end);
             alignas(16) __nv_bfloat16 out[16];
+            if (block >= 0) {
+                int64_t row = (static_cast<int64_t>(block) * p.page + t % p.page) * p.heads_kv + head_kv;
+                float scale = p.kv_scales[row * scale_groups<D>() + (c * 16) / kScaleGroup];
+                alignas(16) __nv_fp8_e4m3 v[16];
+                *reinterpret_cast<uint4*>(v) = *reinterpret_cast<const uint4*>(kv + row * D + c * 16);
 #pragma unroll
-            for (int e = 0; e < 16; ++e) out[e] = __float2bfloat16_rn(static_cast<float>(v[e]) * scale[u]);
+                for (int e = 0; e < 16; ++e) out[e] = __float2bfloat16_rn(static_cast<float>(v[e]) * scale);
+            } else {
+#pragma unroll
+                for (int e = 0; e < 16; ++e) out[e] = __float2bfloat16_rn(0.f);
+            }
             uint4* dst = reinterpret_cast<uint4*>(&sm.k[buf][j * S + c * 16]);
             dst[0] = reinterpret_cast<uint4*>(out)[0];
             dst[1] = reinterpret_cast<uint4*>(out)[1];
