@@ -18,6 +18,11 @@ interface Command {
         return "";
     }
 
+    /** The plain arguments in the usage line, such as {@code <benchmark>}, or empty. */
+    default String operands() {
+        return "";
+    }
+
     /** How many plain arguments may follow the command's name. */
     default int maxOperands() {
         return 0;

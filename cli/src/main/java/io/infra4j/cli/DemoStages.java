@@ -11,7 +11,8 @@ public final class DemoStages {
         return List.of(
                 new MemoryStage(),
                 new EplbStage(),
-                new DualPipeStage());
+                new DualPipeStage(),
+                new MlaStage());
     }
 
     /** The stages that {@code --stage} selects (all when null). */

@@ -67,7 +67,8 @@ public final class Main {
         DemoCommand demo = new DemoCommand();
         EplbCommand eplb = new EplbCommand();
         DualPipeCommand dualPipe = new DualPipeCommand();
-        return List.of(info, demo, eplb, dualPipe, new HelpCommand(List.of(info, demo, eplb, dualPipe)));
+        BenchCommand bench = new BenchCommand();
+        return List.of(info, demo, eplb, dualPipe, bench, new HelpCommand(List.of(info, demo, eplb, dualPipe, bench)));
     }
 
     private static int usageError(UsageException e, PrintStream err) {

@@ -27,6 +27,9 @@ final class Usage {
     static String of(Command command) {
         StringBuilder sb = new StringBuilder();
         sb.append("usage: infra4j [global options] ").append(command.name());
+        if (!command.operands().isEmpty()) {
+            sb.append(' ').append(command.operands());
+        }
         if (!command.options().getOptions().isEmpty()) {
             sb.append(" [options]");
         }

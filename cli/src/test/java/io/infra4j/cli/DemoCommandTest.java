@@ -67,6 +67,15 @@ class DemoCommandTest {
         for (JsonNode run : dualpipe.at("/figures/runs")) {
             assertTrue(run.get("max_grad_rel_diff").asDouble() <= 1e-12, run::toString);
         }
+
+        JsonNode mla = stages.get(3);
+        assertEquals("mla", mla.get("name").asText());
+        assertEquals("cpu", mla.get("device").asText());
+        assertTrue(mla.get("passed").asBoolean(), r::toString);
+        assertEquals(4, mla.at("/figures/lengths").size(), r::toString);
+        assertTrue(mla.at("/figures/plan_splits").asInt() > 0, r::toString);
+        assertEquals(0, mla.at("/figures/non_finite").asLong(), r::toString);
+        assertTrue(mla.at("/figures/runs_on").asText().startsWith("CPU"), r::toString);
     }
 
     @Test
@@ -104,5 +113,6 @@ class DemoCommandTest {
         assertTrue(r.err().contains("demo memory"), r::toString);
         assertTrue(r.err().contains("demo eplb"), r::toString);
         assertTrue(r.err().contains("demo dualpipe"), r::toString);
+        assertTrue(r.err().contains("demo mla"), r::toString);
     }
 }

@@ -15,7 +15,7 @@ class MainTest {
             Cli r = Cli.run(args);
             assertEquals(0, r.code(), r::toString);
             assertTrue(r.out().contains("Commands:"), r::toString);
-            for (String s : new String[] {"info", "demo", "eplb", "dualpipe", "--json", "--no-progress", "--verbose", "--version"}) {
+            for (String s : new String[] {"info", "demo", "eplb", "dualpipe", "bench", "--json", "--no-progress", "--verbose", "--version"}) {
                 assertTrue(r.out().contains(s), () -> s + " missing from\n" + r);
             }
         }
@@ -31,6 +31,7 @@ class MainTest {
             assertTrue(r.out().contains("memory"), r::toString);
             assertTrue(r.out().contains("eplb"), r::toString);
             assertTrue(r.out().contains("dualpipe"), r::toString);
+            assertTrue(r.out().contains("mla"), r::toString);
         }
     }
 

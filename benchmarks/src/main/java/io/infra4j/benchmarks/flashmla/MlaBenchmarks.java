@@ -143,7 +143,7 @@ public final class MlaBenchmarks {
         ResultTable table = new ResultTable("MLA decode, d=576, dv=512, page 64, h_kv=1 (median of 20, L2 flushed)",
                 "config", "kv", "mean s_k", "ms", "TFLOPS", "TB/s", "peer ms", "speed-up vs peer", "target");
         Map<String, Double> bf16Ms = new HashMap<>();
-        try (CudaStream stream = CudaStream.create(gpu); GpuBench bench = GpuBench.open(dev, stream)) {
+        try (CudaStream stream = CudaStream.create(gpu); GpuBench bench = GpuBench.open(dev, stream, new GpuBench.Options(5, 20, true))) {
             for (Config c : configs) {
                 double ms;
                 try {

@@ -1,0 +1,224 @@
+package io.infra4j.cli;
+
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/**
+ * {@code infra4j bench <benchmark>}: times one configuration of a kernel on GPU 0, as the
+ * benchmarks module times it, and prints its figures. The one benchmark today is {@code mla}.
+ */
+final class BenchCommand implements Command {
+    /** The benchmarks, as the first argument names them. */
+    static final List<String> BENCHMARKS = List.of("mla");
+
+    static final Option BATCH = Option.builder().longOpt("batch").hasArg().argName("B")
+            .desc("mla: sequences decoded together, default 64").get();
+    static final Option HEADS_Q = Option.builder().longOpt("heads-q").hasArg().argName("H")
+            .desc("mla: query heads, a multiple of --heads-kv, default 64").get();
+    static final Option SEQLEN_Q = Option.builder().longOpt("seqlen-q").hasArg().argName("S")
+            .desc("mla: query tokens per sequence, default 1").get();
+    static final Option SEQLEN_K = Option.builder().longOpt("seqlen-k").hasArg().argName("K")
+            .desc("mla: cached tokens of every sequence, default 8192").get();
+    static final Option HEADS_KV = Option.builder().longOpt("heads-kv").hasArg().argName("H")
+            .desc("mla: heads of the KV cache, default 1").get();
+    static final Option PAGE = Option.builder().longOpt("page").hasArg().argName("P")
+            .desc("mla: tokens per cache block: 16, 32 or 64 (default)").get();
+    static final Option CAUSAL = Option.builder().longOpt("causal")
+            .desc("mla: mask the query tokens causally (default: every query token sees every key)").get();
+    static final Option KV = Option.builder().longOpt("kv").hasArg().argName("bf16|fp8")
+            .desc("mla: the cache's dtype: bf16 (default) or fp8 (E4M3, an F32 scale per 128 values)").get();
+    static final Option RUNS = Option.builder().longOpt("runs").hasArg().argName("N")
+            .desc("timed runs after " + MlaBench.WARMUP + " warm-ups; the median is reported; default 20").get();
+
+    static final MlaBench.Config DEFAULTS = new MlaBench.Config(64, 64, 1, 8192, 1, 64, false, false, 20);
+
+    @Override
+    public String name() {
+        return "bench";
+    }
+
+    @Override
+    public String summary() {
+        return "time a kernel on GPU 0: bench mla (MLA decoding over a paged KV cache)";
+    }
+
+    @Override
+    public String operands() {
+        return "<benchmark>";
+    }
+
+    @Override
+    public int maxOperands() {
+        return 1;
+    }
+
+    @Override
+    public Options options() {
+        Options o = new Options();
+        Stream.of(BATCH, HEADS_Q, SEQLEN_Q, SEQLEN_K, HEADS_KV, PAGE, CAUSAL, KV, RUNS).forEach(o::addOption);
+        return o;
+    }
+
+    @Override
+    public String details() {
+        return """
+                Benchmarks: mla
+
+                mla: FlashMLA's dense decode on GPU 0 (DeepSeek's MLA: q and K of width d = 576, V and
+                the output of width dv = 512), over a paged KV cache of random values whose pages are a
+                random permutation of the blocks; every sequence holds --seqlen-k tokens. The inputs and
+                the timing are those of the flashmla benchmark (MlaBenchmarks): CUDA events around each
+                decode, the L2 flushed before each, the median of --runs after 5 warm-ups. It prints:
+                  ms      the median time of one decode
+                  TFLOPS  b*h_q*s_q*(2*d*s_k + 2*s_k*dv) / time
+                  TB/s    b*(s_q*h_q*d*2 + s_k*h_kv*(d*kv_bytes + scales) + s_q*h_q*dv*2) / time,
+                          kv_bytes 2 (bf16) or 1 (fp8, with scales = 5 FP32 per token and head):
+                          q read, the cache read once, the output written
+                The defaults are the issue's memory-bound configuration: b=64, h_q=64, s_q=1, s_k=8192.
+                It needs a CUDA GPU with infra4j's kernels (exit code 1 without one).
+
+                Examples:
+                  infra4j bench mla
+                  infra4j bench mla --batch 128 --heads-q 128 --seqlen-q 2 --seqlen-k 16384 --causal
+                  infra4j bench mla --kv fp8 --seqlen-k 32768 --json
+                """;
+    }
+
+    @Override
+    public int run(CommandLine line, Session session) throws UsageException {
+        List<String> operands = line.getArgList();
+        if (operands.size() < 2) {
+            throw new UsageException("bench needs the name of a benchmark; benchmarks: " + String.join(", ", BENCHMARKS));
+        }
+        String benchmark = operands.get(1);
+        if (!BENCHMARKS.contains(benchmark)) {
+            throw new UsageException("bench: unknown benchmark '" + benchmark + "'; benchmarks: "
+                    + String.join(", ", BENCHMARKS));
+        }
+        MlaBench.Config config = mlaConfig(line);
+        String missing = MlaBench.gpuMissing();
+        if (missing != null) {
+            return refused("bench mla needs a CUDA GPU: " + missing, session);
+        }
+        session.debug("bench mla: " + config.name() + ", " + config.runs() + " runs");
+        MlaBench.Result r = MlaBench.run(config);
+        if (session.json()) {
+            Json.print(json(r), session.out());
+        } else {
+            print(r, session.out());
+        }
+        return Main.OK;
+    }
+
+    /** The mla configuration the options ask for; only the usage is checked here, the rest by flashmla. */
+    static MlaBench.Config mlaConfig(CommandLine line) throws UsageException {
+        MlaBench.Config d = DEFAULTS;
+        int batch = positive(line, BATCH, d.batch());
+        int headsQ = positive(line, HEADS_Q, d.headsQ());
+        int seqlenQ = positive(line, SEQLEN_Q, d.seqlenQ());
+        int seqlenK = positive(line, SEQLEN_K, d.seqlenK());
+        int headsKv = positive(line, HEADS_KV, d.headsKv());
+        int page = positive(line, PAGE, d.pageSize());
+        int runs = positive(line, RUNS, d.runs());
+        if (page != 16 && page != 32 && page != 64) {
+            throw new UsageException("--page: expected 16, 32 or 64, got " + page);
+        }
+        if (headsQ % headsKv != 0) {
+            throw new UsageException("--heads-q: expected a multiple of --heads-kv (" + headsKv + "), got " + headsQ);
+        }
+        boolean fp8 = false;
+        if (line.hasOption(KV)) {
+            String kv = line.getOptionValue(KV).trim().toLowerCase(Locale.ROOT);
+            if (!kv.equals("bf16") && !kv.equals("fp8")) {
+                throw new UsageException("--kv: expected bf16 or fp8, got '" + line.getOptionValue(KV) + "'");
+            }
+            fp8 = kv.equals("fp8");
+        }
+        MlaBench.Config c = new MlaBench.Config(batch, headsQ, seqlenQ, seqlenK, headsKv, page, line.hasOption(CAUSAL), fp8,
+                runs);
+        if (c.blocks() > Integer.MAX_VALUE) {
+            throw new UsageException("--batch x --seqlen-k: the cache would need " + c.blocks() + " blocks of " + page
+                    + " tokens; block numbers are 32-bit, at most " + Integer.MAX_VALUE);
+        }
+        return c;
+    }
+
+    /** No GPU to time on: the reason, as {"error"} on stdout with --json. */
+    private static int refused(String reason, Session session) {
+        if (session.json()) {
+            Json.print(Map.of("error", reason), session.out());
+        } else {
+            session.err().println("infra4j: error: " + reason);
+        }
+        return Main.FAILURE;
+    }
+
+    static Map<String, Object> json(MlaBench.Result r) {
+        MlaBench.Config c = r.config();
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("batch", c.batch());
+        config.put("heads_q", c.headsQ());
+        config.put("seqlen_q", c.seqlenQ());
+        config.put("seqlen_k", c.seqlenK());
+        config.put("heads_kv", c.headsKv());
+        config.put("head_dim", MlaBench.D);
+        config.put("head_dim_v", MlaBench.DV);
+        config.put("page_size", c.pageSize());
+        config.put("causal", c.causal());
+        config.put("kv", c.kv());
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("benchmark", "mla");
+        doc.put("name", c.name());
+        doc.put("device", "cuda:0");
+        doc.put("gpu", r.gpu());
+        doc.put("config", config);
+        doc.put("plan", Map.of("splits", r.splits(), "chunk", r.chunk()));
+        doc.put("timing", "CUDA events, median of " + c.runs() + " runs after " + MlaBench.WARMUP + " warm-ups, L2 flushed");
+        doc.put("ms", r.ms());
+        doc.put("min_ms", r.timing().minMs());
+        doc.put("max_ms", r.timing().maxMs());
+        doc.put("runs_ms", r.timing().runs());
+        doc.put("flops", c.flops());
+        doc.put("bytes", c.bytes());
+        doc.put("tflops", r.tflops());
+        doc.put("tb_per_s", r.tbPerSecond());
+        return doc;
+    }
+
+    static void print(MlaBench.Result r, PrintStream out) {
+        MlaBench.Config c = r.config();
+        out.printf(Locale.ROOT, "bench mla on GPU 0 (%s): %s%n", r.gpu(), c.name());
+        out.printf(Locale.ROOT, "  config  b=%d h_q=%d s_q=%d s_k=%d h_kv=%d d=%d dv=%d, page %d, %s cache, %s%n",
+                c.batch(), c.headsQ(), c.seqlenQ(), c.seqlenK(), c.headsKv(), MlaBench.D, MlaBench.DV, c.pageSize(),
+                c.kv(), c.causal() ? "causal" : "not causal");
+        out.printf(Locale.ROOT, "  plan    %d splits of up to %d tokens%n", r.splits(), r.chunk());
+        out.printf(Locale.ROOT, "  time    %.4f ms (median of %d runs after %d warm-ups, L2 flushed; min %.4f, max %.4f)%n",
+                r.ms(), c.runs(), MlaBench.WARMUP, r.timing().minMs(), r.timing().maxMs());
+        out.printf(Locale.ROOT, "  TFLOPS  %.2f (%.4g FLOPs)%n", r.tflops(), c.flops());
+        out.printf(Locale.ROOT, "  TB/s    %.3f (%.4g bytes)%n", r.tbPerSecond(), c.bytes());
+    }
+
+    private static int positive(CommandLine line, Option option, int fallback) throws UsageException {
+        if (!line.hasOption(option)) {
+            return fallback;
+        }
+        String text = line.getOptionValue(option);
+        int n;
+        try {
+            n = Integer.parseInt(text.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + option.getLongOpt() + ": expected an integer, got '" + text + "'");
+        }
+        if (n < 1) {
+            throw new UsageException("--" + option.getLongOpt() + ": expected a positive integer, got " + n);
+        }
+        return n;
+    }
+}
