@@ -69,8 +69,10 @@ record DualPipeOptions(Variant variant, int ranks, int chunks, Mode mode, Path t
                         + line.getOptionValue(MODE) + "'");
             }
         }
-        int ranks = positive(line, RANKS);
-        int chunks = positive(line, CHUNKS);
+        // Any integer parses: zero or negative counts are configurations upstream refuses, so they
+        // get its refusal ({"error": ...}, exit 1), not a usage error.
+        int ranks = integer(line, RANKS);
+        int chunks = integer(line, CHUNKS);
         if ((long) ranks * chunks > MAX_RANKS_TIMES_CHUNKS) {
             throw new UsageException("--ranks x --chunks: at most " + MAX_RANKS_TIMES_CHUNKS + ", got " + ranks + " x " + chunks
                     + " (every rank's ops grow with the chunks)");
@@ -112,16 +114,13 @@ record DualPipeOptions(Variant variant, int ranks, int chunks, Mode mode, Path t
         }
     }
 
-    private static int positive(CommandLine line, Option option) throws UsageException {
+    private static int integer(CommandLine line, Option option) throws UsageException {
         String text = line.getOptionValue(option);
         int n;
         try {
             n = Integer.parseInt(text.trim());
         } catch (NumberFormatException e) {
             throw new UsageException("--" + option.getLongOpt() + ": expected an integer, got '" + text + "'");
-        }
-        if (n < 1) {
-            throw new UsageException("--" + option.getLongOpt() + ": expected a positive integer, got " + n);
         }
         return n;
     }
