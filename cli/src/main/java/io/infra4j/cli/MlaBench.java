@@ -1,26 +1,18 @@
 package io.infra4j.cli;
 
+import io.infra4j.benchmarks.flashmla.MlaInputs;
 import io.infra4j.benchmarks.gpu.GpuBench;
 import io.infra4j.benchmarks.gpu.GpuTiming;
 import io.infra4j.ffm.Cuda;
 import io.infra4j.ffm.CudaDevice;
 import io.infra4j.ffm.CudaStream;
 import io.infra4j.ffm.KernelLibrary;
-import io.infra4j.flashmla.KvCache;
 import io.infra4j.flashmla.MlaDecode;
 import io.infra4j.flashmla.MlaOptions;
-import io.infra4j.flashmla.MlaPlan;
-import io.infra4j.memory.CastMode;
-import io.infra4j.memory.DType;
 import io.infra4j.memory.Device;
-import io.infra4j.memory.Tensor;
-import io.infra4j.memory.TensorOps;
 import io.infra4j.memory.TensorScope;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.SplittableRandom;
 
 /**
  * {@code infra4j bench mla}: one MLA decode configuration timed on GPU 0 the way the flashmla
@@ -32,12 +24,12 @@ import java.util.SplittableRandom;
  */
 final class MlaBench {
     /** Width of q and K: DeepSeek's MLA, 512 latent + 64 RoPE dimensions. */
-    static final int D = 576;
+    static final int D = MlaInputs.D;
     /** Width of V and of the output. */
     static final int DV = MlaDecode.HEAD_DIM_V;
     static final int WARMUP = 5;
     /** FP8 caches: the scale of every group of 128 values, as the benchmark sets them. */
-    static final double FP8_SCALE = 0.03125;
+    static final double FP8_SCALE = MlaInputs.FP8_SCALE;
 
     private MlaBench() {}
 
@@ -115,89 +107,19 @@ final class MlaBench {
         return null;
     }
 
-    /** Builds the inputs on GPU 0, plans once and times the decode; the caller checked {@link #gpuMissing()}. */
+    /** Builds the inputs on GPU 0 as the recorded benchmark does, plans once and times the decode; the caller checked {@link #gpuMissing()}. */
     static Result run(Config c) {
         CudaDevice gpu = Cuda.device(0);
         Device dev = Device.cuda(0);
         try (CudaStream stream = CudaStream.create(gpu);
              GpuBench bench = GpuBench.open(dev, stream, new GpuBench.Options(WARMUP, c.runs(), true));
              TensorScope scope = TensorScope.open(stream)) {
-            SplittableRandom r = new SplittableRandom(c.name().hashCode());
-            int pages = (int) c.pagesPerSequence();
-            int blocks = (int) c.blocks();
-            Tensor q = random(scope, dev, stream, r, (long) c.batch() * c.seqlenQ() * c.headsQ() * D)
-                    .view(c.batch(), c.seqlenQ(), c.headsQ(), D);
-            Tensor kvFlat = random(scope, dev, stream, r, (long) blocks * c.pageSize() * c.headsKv() * D);
-            Tensor kv16 = kvFlat.view(blocks, c.pageSize(), c.headsKv(), D);
-            KvCache kv;
-            if (c.fp8()) {
-                Tensor data = scope.empty(DType.F8_E4M3, dev, blocks, c.pageSize(), c.headsKv(), D);
-                TensorOps.cast(kv16, data, CastMode.SATURATE, stream);
-                kv16.close(); // only the FP8 cache is read: free the BF16 values (in stream order)
-                kvFlat.close();
-                Tensor scales = scope.full(DType.F32, dev, FP8_SCALE, blocks, c.pageSize(), c.headsKv(),
-                        (D + KvCache.SCALE_GROUP - 1) / KvCache.SCALE_GROUP);
-                kv = KvCache.fp8(data, scales);
-            } else {
-                kv = KvCache.bf16(kv16);
-            }
-            int[] table = permutedTable(r, blocks);
-            Tensor blockTable = upload(scope, dev, stream, table, c.batch(), pages);
             int[] lens = new int[c.batch()];
             Arrays.fill(lens, c.seqlenK());
-            Tensor seqlens = upload(scope, dev, stream, lens, c.batch());
-            MlaOptions options = MlaOptions.defaults().withCausal(c.causal());
-            Tensor out = scope.empty(DType.BF16, dev, c.batch(), c.seqlenQ(), c.headsQ(), DV);
-            Tensor lse = scope.empty(DType.F32, dev, c.batch(), c.headsQ(), c.seqlenQ());
-            try (MlaPlan plan = MlaDecode.plan(seqlens, stream)) {
-                GpuTiming t = bench.time(c.name(),
-                        () -> MlaDecode.decodeInto(q, kv, blockTable, seqlens, plan, options, out, lse));
-                stream.synchronize();
-                return new Result(c, gpu.name(), plan.totalSplits(), plan.chunk(), t);
-            }
+            MlaInputs in = MlaInputs.random(scope, dev, stream, c.name().hashCode(), c.seqlenQ(), c.headsQ(), c.headsKv(),
+                    c.pageSize(), lens, c.fp8());
+            MlaInputs.Timed t = in.time(bench, c.name(), MlaOptions.defaults().withCausal(c.causal()), stream);
+            return new Result(c, gpu.name(), t.splits(), t.chunk(), t.timing());
         }
-    }
-
-    /** The block table [batch, pages]: a random permutation of the blocks, each sequence owning {@code pages}. */
-    static int[] permutedTable(SplittableRandom r, int blocks) {
-        int[] perm = new int[blocks];
-        for (int i = 0; i < blocks; i++) {
-            perm[i] = i;
-        }
-        for (int i = blocks - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = perm[i];
-            perm[i] = perm[j];
-            perm[j] = t;
-        }
-        return perm;
-    }
-
-    /** n BF16 values in [-2, 2): 1M drawn on the host, repeated on the device to fill the tensor. */
-    private static Tensor random(TensorScope scope, Device dev, CudaStream stream, SplittableRandom r, long n) {
-        int pool = (int) Math.min(n, 1 << 20);
-        float[] v = new float[pool];
-        for (int i = 0; i < pool; i++) {
-            v[i] = (float) (r.nextDouble() * 4 - 2);
-        }
-        Tensor t = scope.empty(DType.BF16, dev, n);
-        try (Tensor host = Tensor.ofFloats(DType.BF16, v, pool)) {
-            for (long off = 0; off < n; off += pool) {
-                long len = Math.min(pool, n - off);
-                try (Tensor from = host.slice(0, 0, len); Tensor to = t.slice(0, off, off + len)) {
-                    TensorOps.copy(from, to, stream);
-                }
-            }
-        }
-        return t;
-    }
-
-    private static Tensor upload(TensorScope scope, Device dev, CudaStream stream, int[] values, long... shape) {
-        Tensor d = scope.empty(DType.I32, dev, shape);
-        try (Tensor host = Tensor.empty(DType.I32, Device.CPU, shape)) {
-            MemorySegment.copy(values, 0, host.segment(), ValueLayout.JAVA_INT_UNALIGNED, 0, values.length);
-            TensorOps.copy(host, d, stream); // from pageable memory: read before it returns
-        }
-        return d;
     }
 }

@@ -160,7 +160,7 @@ class BenchCommandTest {
 
     @Test
     void theBlockTableIsAPermutationOfTheBlocks() {
-        int[] table = MlaBench.permutedTable(new SplittableRandom(1), 1000);
+        int[] table = io.infra4j.benchmarks.flashmla.MlaInputs.permutation(new SplittableRandom(1), 1000);
         int[] seen = new int[1000];
         for (int b : table) {
             seen[b]++;

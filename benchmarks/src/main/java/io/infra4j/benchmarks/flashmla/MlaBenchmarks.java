@@ -5,25 +5,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.infra4j.benchmarks.gpu.GpuBench;
-import io.infra4j.benchmarks.gpu.GpuTiming;
 import io.infra4j.benchmarks.results.ResultTable;
 import io.infra4j.benchmarks.results.ResultsWriter;
 import io.infra4j.ffm.Cuda;
 import io.infra4j.ffm.CudaDevice;
 import io.infra4j.ffm.CudaStream;
-import io.infra4j.flashmla.KvCache;
-import io.infra4j.flashmla.MlaDecode;
 import io.infra4j.flashmla.MlaOptions;
-import io.infra4j.flashmla.MlaPlan;
-import io.infra4j.memory.CastMode;
-import io.infra4j.memory.DType;
 import io.infra4j.memory.Device;
-import io.infra4j.memory.Tensor;
-import io.infra4j.memory.TensorOps;
 import io.infra4j.memory.TensorScope;
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,8 +36,8 @@ import java.util.SplittableRandom;
  * </pre>
  */
 public final class MlaBenchmarks {
-    static final int D = 576;
-    static final int DV = 512;
+    static final int D = MlaInputs.D;
+    static final int DV = MlaInputs.DV;
     static final int PAGE = 64;
 
     /** One configuration; lengths drawn from N(s_k, s_k / 2) clipped at >= s_q (seeded), or all s_k. */
@@ -204,85 +195,12 @@ public final class MlaBenchmarks {
         return Math.round(v * 1000) / 1000.0;
     }
 
-    /** Builds the inputs on the device (random values, a permuted block table), plans once, times decodes. */
+    /** Builds the inputs on the device ({@link MlaInputs}), plans once, times the decodes. */
     static double time(Config c, Device dev, CudaStream stream, GpuBench bench) {
-        SplittableRandom r = new SplittableRandom(c.name().hashCode());
-        int maxLen = 0;
-        for (int l : c.lens()) {
-            maxLen = Math.max(maxLen, l);
-        }
-        int maxBlocks = (maxLen + PAGE - 1) / PAGE;
-        int numBlocks = 0;
-        for (int l : c.lens()) {
-            numBlocks += (l + PAGE - 1) / PAGE;
-        }
         try (TensorScope scope = TensorScope.open(stream)) {
-            Tensor q = random(scope, DType.BF16, dev, stream, r, (long) c.b() * c.sq() * c.hq() * D).view(c.b(), c.sq(), c.hq(), D);
-            Tensor kv16 = random(scope, DType.BF16, dev, stream, r, (long) numBlocks * PAGE * c.hkv() * D);
-            KvCache kv;
-            if (c.fp8()) {
-                Tensor data = scope.empty(DType.F8_E4M3, dev, numBlocks, PAGE, c.hkv(), D);
-                TensorOps.cast(kv16.view(numBlocks, PAGE, c.hkv(), D), data, CastMode.SATURATE, stream);
-                Tensor scales = scope.empty(DType.F32, dev, numBlocks, PAGE, c.hkv(), (D + 127) / 128);
-                TensorOps.fill(scales, 0.03125, stream);
-                kv = KvCache.fp8(data, scales);
-            } else {
-                kv = KvCache.bf16(kv16.view(numBlocks, PAGE, c.hkv(), D));
-            }
-            // Each sequence's pages: a random permutation of the blocks, unused table entries 0.
-            int[] perm = new int[numBlocks];
-            for (int i = 0; i < numBlocks; i++) {
-                perm[i] = i;
-            }
-            for (int i = numBlocks - 1; i > 0; i--) {
-                int j = r.nextInt(i + 1);
-                int t = perm[i];
-                perm[i] = perm[j];
-                perm[j] = t;
-            }
-            int[] tableHost = new int[c.b() * maxBlocks];
-            int next = 0;
-            for (int s = 0; s < c.b(); s++) {
-                for (int k = 0; k < (c.lens()[s] + PAGE - 1) / PAGE; k++) {
-                    tableHost[s * maxBlocks + k] = perm[next++];
-                }
-            }
-            Tensor table = upload(scope, tableHost, dev, stream, c.b(), maxBlocks);
-            Tensor lens = upload(scope, c.lens(), dev, stream, c.b());
-            MlaOptions options = MlaOptions.defaults().withCausal(c.causal());
-            Tensor out = scope.empty(DType.BF16, dev, c.b(), c.sq(), c.hq(), DV);
-            Tensor lse = scope.empty(DType.F32, dev, c.b(), c.hq(), c.sq());
-            try (MlaPlan plan = MlaDecode.plan(lens, stream)) {
-                GpuTiming t = bench.time(c.name(), () -> MlaDecode.decodeInto(q, kv, table, lens, plan, options, out, lse));
-                stream.synchronize();
-                return t.medianMs();
-            }
+            MlaInputs in = MlaInputs.random(scope, dev, stream, c.name().hashCode(), c.sq(), c.hq(), c.hkv(), PAGE, c.lens(),
+                    c.fp8());
+            return in.time(bench, c.name(), MlaOptions.defaults().withCausal(c.causal()), stream).timing().medianMs();
         }
-    }
-
-    /** n random values in [-2, 2): 1M drawn on the host, repeated on the device to fill the tensor. */
-    private static Tensor random(TensorScope scope, DType dtype, Device dev, CudaStream stream, SplittableRandom r, long n) {
-        int pool = (int) Math.min(n, 1 << 20);
-        float[] v = new float[pool];
-        for (int i = 0; i < pool; i++) {
-            v[i] = (float) (r.nextDouble() * 4 - 2);
-        }
-        Tensor host = scope.ofFloats(dtype, v, pool);
-        Tensor t = scope.empty(dtype, dev, n);
-        for (long off = 0; off < n; off += pool) {
-            long len = Math.min(pool, n - off);
-            TensorOps.copy(host.slice(0, 0, len), t.slice(0, off, off + len), stream);
-        }
-        return t;
-    }
-
-    private static Tensor upload(TensorScope scope, int[] values, Device dev, CudaStream stream, long... shape) {
-        Tensor host = scope.empty(DType.I32, Device.CPU, values.length);
-        java.lang.foreign.MemorySegment.copy(values, 0, host.segment(), java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0,
-                values.length);
-        Tensor d = scope.empty(DType.I32, dev, values.length);
-        TensorOps.copy(host, d, stream);
-        stream.synchronize();
-        return d.view(shape);
     }
 }
