@@ -105,7 +105,7 @@ final class BenchCommand implements Command {
         MlaBench.Config config = mlaConfig(line);
         String missing = MlaBench.gpuMissing();
         if (missing != null) {
-            return refused("bench mla needs a CUDA GPU: " + missing, session);
+            return session.refused("bench mla needs a CUDA GPU: " + missing);
         }
         session.debug("bench mla: " + config.name() + ", " + config.runs() + " runs");
         MlaBench.Result r = MlaBench.run(config);
@@ -148,16 +148,6 @@ final class BenchCommand implements Command {
                     + " tokens; block numbers are 32-bit, at most " + Integer.MAX_VALUE);
         }
         return c;
-    }
-
-    /** No GPU to time on: the reason, as {"error"} on stdout with --json. */
-    private static int refused(String reason, Session session) {
-        if (session.json()) {
-            Json.print(Map.of("error", reason), session.out());
-        } else {
-            session.err().println("infra4j: error: " + reason);
-        }
-        return Main.FAILURE;
     }
 
     static Map<String, Object> json(MlaBench.Result r) {

@@ -9,7 +9,6 @@ import io.infra4j.dualpipe.ScheduleChecks;
 import io.infra4j.dualpipe.TimelineSvg;
 import java.io.PrintStream;
 import java.util.List;
-import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 
@@ -73,7 +72,7 @@ final class DualPipeCommand implements Command {
         try {
             DualPipeSchedule.check(o.variant(), o.ranks(), o.chunks());
         } catch (IllegalArgumentException refused) {
-            return refused(refused.getMessage(), session);
+            return session.refused(refused.getMessage());
         }
         PipelineSchedule schedule = PipelineSchedule.of(o.variant(), o.ranks(), o.chunks(), o.mode());
         // The ops alone (--json without --timeline) need no simulation.
@@ -95,16 +94,6 @@ final class DualPipeCommand implements Command {
             return Main.FAILURE;
         }
         return Main.OK;
-    }
-
-    /** A configuration upstream refuses: its reason, as {"error"} on stdout with --json. */
-    private static int refused(String reason, Session session) {
-        if (session.json()) {
-            Json.print(Map.of("error", reason), session.out());
-        } else {
-            session.err().println("infra4j: error: " + reason);
-        }
-        return Main.FAILURE;
     }
 
     /** {"ranks": [...]} with a line per rank: readable, and the ops in the golden traces' compact form. */

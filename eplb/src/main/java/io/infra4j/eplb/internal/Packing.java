@@ -26,14 +26,11 @@ final class Packing {
         }
         int n = weight.length;
         int perPack = n / numPacks;
+        if (perPack == 1) {
+            return onePerPack(n);
+        }
         int[] pack = new int[n];
         int[] rank = new int[n];
-        if (perPack == 1) {
-            for (int i = 0; i < n; i++) {
-                pack[i] = i;
-            }
-            return new Result(pack, rank);
-        }
         float[] packWeight = new float[numPacks];
         int[] packItems = new int[numPacks];
         // Key: full packs last, then the weight's order bits, then the index (the scan's first minimum).
@@ -54,18 +51,24 @@ final class Packing {
         return new Result(pack, rank);
     }
 
+    /** Upstream's shortcut when every pack takes one item: item i goes to pack i, whatever the weights. */
+    private static Result onePerPack(int n) {
+        int[] pack = new int[n];
+        for (int i = 0; i < n; i++) {
+            pack[i] = i;
+        }
+        return new Result(pack, new int[n]);
+    }
+
     /** The same, scanning every pack as upstream does; kept as the reference for the tournament. */
     static Result packByScan(float[] weight, int numPacks) {
         int n = weight.length;
         int perPack = n / numPacks;
+        if (perPack == 1) {
+            return onePerPack(n);
+        }
         int[] pack = new int[n];
         int[] rank = new int[n];
-        if (perPack == 1) {
-            for (int i = 0; i < n; i++) {
-                pack[i] = i;
-            }
-            return new Result(pack, rank);
-        }
         float[] packWeight = new float[numPacks];
         int[] packItems = new int[numPacks];
         for (int item : TorchSort.argsortDescending(weight)) {
