@@ -4,11 +4,14 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <cuda.h>
+#include <cudaTypedefs.h>
 #include <cuda_runtime.h>
 
 #include "flashmla/combine.cuh"
 #include "flashmla/sm90/decode_splitkv_mma.cuh"
 #include "flashmla/sm90/decode_splitkv_simt.cuh"
+#include "flashmla/sm90/decode_splitkv_wgmma.cuh"
 #include "infra4j/mla.h"
 
 namespace {
@@ -25,26 +28,91 @@ bool valid(const infra4j_mla_problem* p) {
     return dims && page && heads && sizes && dtype && (p->causal == 0 || p->causal == 1) && std::isfinite(p->softmax_scale);
 }
 
-// INFRA4J_MLA_KERNEL=simt selects the FP32 SIMT kernel (the first one, kept to cross-check the
-// tensor-core one); the default is the tensor-core kernel.
-bool use_simt() {
-    static const bool simt = [] {
+// INFRA4J_MLA_KERNEL selects the split kernel: "wgmma" (the default for BF16 caches: wgmma + TMA),
+// "mma" (mma.sync; the default for FP8 caches, which the wgmma kernel does not read yet) or "simt"
+// (FP32 CUDA cores, the first kernel, kept to cross-check the others).
+enum class SplitKernel { kDefault, kSimt, kMma, kWgmma };
+
+SplitKernel chosen_kernel() {
+    static const SplitKernel kernel = [] {
         const char* v = std::getenv("INFRA4J_MLA_KERNEL");
-        return v != nullptr && std::strcmp(v, "simt") == 0;
+        if (v == nullptr) return SplitKernel::kDefault;
+        if (std::strcmp(v, "simt") == 0) return SplitKernel::kSimt;
+        if (std::strcmp(v, "mma") == 0) return SplitKernel::kMma;
+        if (std::strcmp(v, "wgmma") == 0) return SplitKernel::kWgmma;
+        return SplitKernel::kDefault;
     }();
-    return simt;
+    return kernel;
+}
+
+bool exact_p() {
+    static const bool exact = [] {
+        const char* v = std::getenv("INFRA4J_MLA_EXACT_P");
+        return v != nullptr && std::strcmp(v, "1") == 0;
+    }();
+    return exact;
+}
+
+// cuTensorMapEncodeTiled from the driver, found through the runtime (we link only cudart).
+PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+    static PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
+        void* fn = nullptr;
+        cudaDriverEntryPointQueryResult found{};
+        if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault, &found) !=
+                cudaSuccess ||
+            found != cudaDriverEntryPointSuccess) {
+            return static_cast<PFN_cuTensorMapEncodeTiled_v12000>(nullptr);
+        }
+        return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
+    }();
+    return encode;
+}
+
+// The BF16 cache as a 4-D tensor {d, h_kv, page, blocks} whose box is 64 dims of one head for every
+// token of one page, written to shared memory in the 128-byte swizzle wgmma reads.
+cudaError_t encode_kv_map(const DecodeParams& params, CUtensorMap* map) {
+    PFN_cuTensorMapEncodeTiled_v12000 encode = tensor_map_encoder();
+    if (encode == nullptr) return cudaErrorNotSupported;
+    const cuuint64_t d = static_cast<cuuint64_t>(params.head_dim);
+    cuuint64_t dims[4] = {d, static_cast<cuuint64_t>(params.heads_kv), static_cast<cuuint64_t>(params.page),
+                          static_cast<cuuint64_t>(params.num_blocks)};
+    cuuint64_t strides[3] = {d * 2, d * 2 * params.heads_kv, d * 2 * params.heads_kv * params.page};
+    cuuint32_t box[4] = {64, 1, static_cast<cuuint32_t>(params.page), 1};
+    cuuint32_t element_strides[4] = {1, 1, 1, 1};
+    CUresult r = encode(map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 4, const_cast<void*>(params.kv), dims, strides, box,
+                        element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                        CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    return r == CUDA_SUCCESS ? cudaSuccess : cudaErrorInvalidValue;
+}
+
+template <int D>
+cudaError_t launch_wgmma(const DecodeParams& params, dim3 grid, cudaStream_t stream) {
+    CUtensorMap map;
+    cudaError_t e = encode_kv_map(params, &map);
+    if (e != cudaSuccess) return e;
+    using Layout = infra4j::mla::sm90::WgmmaLayout<D>;
+    auto kernel = infra4j::mla::sm90::decode_splitkv_wgmma<D>;
+    e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Layout::kAlloc);
+    if (e != cudaSuccess) return e;
+    kernel<<<grid, infra4j::mla::sm90::kWgmmaThreads, Layout::kAlloc, stream>>>(params, map);
+    return cudaGetLastError();
 }
 
 template <typename KvT, int D>
 cudaError_t launch_split(const DecodeParams& params, int total_splits, cudaStream_t stream) {
     dim3 grid(total_splits, params.heads_kv * params.row_tiles);
-    if (use_simt()) {
+    SplitKernel choice = chosen_kernel();
+    if (choice == SplitKernel::kSimt) {
         using Smem = infra4j::mla::sm90::SimtSmem<D>;
         auto kernel = infra4j::mla::sm90::decode_splitkv_simt<KvT, D>;
         cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, sizeof(Smem));
         if (e != cudaSuccess) return e;
         kernel<<<grid, infra4j::mla::sm90::kThreads, sizeof(Smem), stream>>>(params);
         return cudaGetLastError();
+    }
+    // The wgmma kernel reads BF16 through a tensor map, which needs at least one block.
+    if constexpr (sizeof(KvT) == 2) {
+        if (choice != SplitKernel::kMma && params.num_blocks > 0) return launch_wgmma<D>(params, grid, stream);
     }
     using Smem = infra4j::mla::sm90::MmaSmem<D>;
     auto kernel = infra4j::mla::sm90::decode_splitkv_mma<KvT, D>;
@@ -100,8 +168,10 @@ INFRA4J_API int infra4j_mla_decode(const infra4j_mla_problem* p, const void* q, 
     params.max_blocks = p->max_blocks;
     params.causal = p->causal;
     params.scale_log2 = p->softmax_scale * 1.4426950408889634f;
+    params.exact_p = exact_p() ? 1 : 0;
     int rows_per_kv = p->seqlen_q * (p->heads_q / p->heads_kv);
-    static_assert(infra4j::mla::sm90::kRows == infra4j::mla::sm90::kMmaRows, "both kernels tile 64 rows");
+    static_assert(infra4j::mla::sm90::kRows == infra4j::mla::sm90::kMmaRows && infra4j::mla::sm90::kRows == infra4j::mla::sm90::kWgmmaRows,
+                  "every kernel tiles 64 rows");
     params.row_tiles = (rows_per_kv + infra4j::mla::sm90::kRows - 1) / infra4j::mla::sm90::kRows;
 
     cudaError_t e = cudaSuccess;

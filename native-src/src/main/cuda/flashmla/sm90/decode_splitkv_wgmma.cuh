@@ -1,0 +1,376 @@
+// MLA decode on Hopper tensor cores with wgmma and TMA (BF16 cache): one split of one sequence's
+// keys, one KV head, 64 query rows per CTA, two warpgroups. The design, its sources and the
+// measurements behind it are in ../DESIGN.md ("stage A" of §2.2 and §3.2).
+//
+// - Shared memory: Q (64 rows x d, in 64-column tiles), two stages of 64 keys x d loaded by TMA in
+//   the 128-byte-swizzled layout wgmma reads, and P (64 x 64 BF16). V is not loaded separately: it
+//   is the first 512 columns of the same key stage, read through an MN-major descriptor.
+// - Warpgroup 0 computes S = Q K^T (m64n64k16, both operands in shared memory), the online softmax,
+//   writes P and each row's rescale factor, then accumulates O[:, 0:256] += P V[:, 0:256].
+//   Warpgroup 1 waits for P and accumulates O[:, 256:512]. Each holds 64 x 256 FP32 of O.
+// - Precision: a BF16 P loses up to 2^-9 of each weight, too much for short or freshly peaked rows
+//   (DESIGN.md §3.3). So after each tile warpgroup 0 votes: if any row's running sum is still below
+//   8, the tile also multiplies P_lo = bf16(p - bf16(p)), which restores 16 bits of each weight.
+// - Stages are released through `empty` mbarriers once both warpgroups' wgmma have retired; a thread
+//   of warpgroup 1 then issues the TMA of the tile two ahead.
+#pragma once
+
+#include <cuda.h>
+#include <cuda_bf16.h>
+#include <math_constants.h>
+
+#include "flashmla/mla_params.cuh"
+#include "flashmla/sm90/hopper_ptx.cuh"
+#include "flashmla/sm90/wgmma_ops.cuh"
+
+namespace infra4j::mla::sm90 {
+
+constexpr int kWgmmaThreads = 256;
+constexpr int kWgmmaRows = 64;
+constexpr int kWgmmaKeys = 64;
+constexpr int kTileBytes = 64 * 128;  // 64 rows of 64 BF16 columns
+// A score this low never wins a maximum and exp2 of it minus any real maximum is 0.
+constexpr float kMasked = -__builtin_huge_valf();
+// Rows whose running sum of weights is below this get the hi/lo P (DESIGN.md §3.3).
+constexpr float kExactPBelow = 8.f;
+
+// Named barriers (0 is __syncthreads).
+constexpr int kBarVote = 1;    // warpgroup 0: any row needs hi/lo P
+constexpr int kBarPReady = 2;  // P, P_lo, alpha and the flag of the current tile are written
+constexpr int kBarPFree = 3;   // warpgroup 1 has finished reading them
+constexpr int kBarFinal = 4;   // 1 / l of every row is written
+
+template <int D>
+struct WgmmaLayout {
+    static constexpr int kCols = D / 64;
+    static constexpr int kStage = kCols * kTileBytes;
+    static constexpr int kQ = 0;
+    static constexpr int kK = kQ + kStage;
+    static constexpr int kP = kK + 2 * kStage;
+    // With d = 576 the RoPE tile (8) of the key stage is free once S is computed and holds P_lo;
+    // there is no room for another 8 KB. With d = 512 P_lo has its own tile.
+    static constexpr bool kPloInStage = kCols == 9;
+    static constexpr int kPlo = kP + kTileBytes;
+    static constexpr int kAlpha = kPlo + (kPloInStage ? 0 : kTileBytes);
+    static constexpr int kInvL = kAlpha + kWgmmaRows * 4;
+    static constexpr int kFlag = kInvL + kWgmmaRows * 4;
+    static constexpr int kBadPages = kFlag + 4;  // per stage: a bit per page whose block id is out of range
+    static constexpr int kBars = kBadPages + 12;
+    static constexpr int kBytes = kBars + 4 * 8;  // full[2], empty[2]
+    static constexpr int kAlloc = kBytes + 1024;  // the dynamic base is only 16-aligned: room to align it
+    static_assert(kBars % 8 == 0, "mbarriers are 8-byte aligned");
+    static_assert(kAlloc <= 232448, "fits the opt-in shared memory of an sm_90 CTA");
+};
+
+// O_half += P V_half (and += P_lo V_half): 4 (or 8) m64n256k16 over the 64 keys of a stage, then
+// waits for them. v is the first of the half's four 64-column tiles, read MN-major. Each variant is
+// one straight-line batch, so ptxas never sees an accumulator cross a divergent path mid-batch.
+template <bool kLo>
+__device__ __forceinline__ void pv_half(float (&o)[128], uint32_t p_addr, uint32_t plo_addr, uint32_t v) {
+    wgmma_fence_operand(o);
+    wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < 4; ++kk) {
+        wgmma_m64n256k16_ss_tb(o, sw128_desc(p_addr + kk * 32, 16, 1024), sw128_desc(v + kk * 2048, kTileBytes, 1024),
+                               1);
+    }
+    if constexpr (kLo) {
+#pragma unroll
+        for (int kk = 0; kk < 4; ++kk) {
+            wgmma_m64n256k16_ss_tb(o, sw128_desc(plo_addr + kk * 32, 16, 1024),
+                                   sw128_desc(v + kk * 2048, kTileBytes, 1024), 1);
+        }
+    }
+    wgmma_commit();
+    wgmma_wait<0>();
+    wgmma_fence_operand(o);
+}
+
+template <int D>
+__global__ void __launch_bounds__(kWgmmaThreads, 1)
+    decode_splitkv_wgmma(const __grid_constant__ DecodeParams p, const __grid_constant__ CUtensorMap kv_map) {
+    using L = WgmmaLayout<D>;
+    extern __shared__ __align__(16) unsigned char smem_raw[];
+    unsigned char* sm = smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023);
+    uint64_t* full = reinterpret_cast<uint64_t*>(sm + L::kBars);
+    uint64_t* empty = full + 2;
+    float* s_alpha = reinterpret_cast<float*>(sm + L::kAlpha);
+    float* s_inv_l = reinterpret_cast<float*>(sm + L::kInvL);
+    int* s_flag = reinterpret_cast<int*>(sm + L::kFlag);
+    int* s_bad = reinterpret_cast<int*>(sm + L::kBadPages);
+
+    const int split = blockIdx.x;
+    const int head_kv = blockIdx.y / p.row_tiles;
+    const int tile = blockIdx.y % p.row_tiles;
+    const int tid = threadIdx.x;
+    const int wg = tid >> 7;
+    const int wtid = tid & 127;
+    const int lane = tid & 31;
+    const int r_lo = ((wtid >> 5) << 4) + (lane >> 2);  // accumulator rows r_lo and r_lo + 8
+    const int quad = lane & 3;
+
+    const int32_t* offsets = p.plan + 2;
+    const int chunk = p.plan[0];
+    const int b = batch_of_split(offsets, p.batch, split);
+    const int capacity = p.max_blocks * p.page;
+    int seqlen = p.seqlens[b];
+    seqlen = seqlen < 0 ? 0 : (seqlen > capacity ? capacity : seqlen);
+    const int key_begin = (split - offsets[b]) * chunk;
+    const int key_end = min(seqlen, key_begin + chunk);
+
+    const int heads_per_kv = p.heads_q / p.heads_kv;
+    const int rows_per_kv = p.seqlen_q * heads_per_kv;
+    const int row0 = tile * kWgmmaRows;
+    const int rows_here = min(kWgmmaRows, rows_per_kv - row0);
+    // Causal: no row of this tile sees past the keys of its last row.
+    int key_stop = key_end;
+    if (p.causal) key_stop = min(key_end, seqlen - p.seqlen_q + (row0 + rows_here - 1) / heads_per_kv + 1);
+    const int num_tiles = key_stop > key_begin ? (key_stop - key_begin + kWgmmaKeys - 1) / kWgmmaKeys : 0;
+    const int page_shift = 31 - __clz(p.page);
+
+    const int producer = kWgmmaThreads / 2;  // thread 0 of warpgroup 1
+    const uint64_t policy = l2_policy_evict_first();
+    // Loads key tile j into stage j % 2: only the pages holding keys below key_stop (the rest of the
+    // stage keeps stale data, which the mask and the V zeroing below make harmless).
+    auto load_tile = [&](int j) {
+        const int s = j & 1;
+        const int t0 = key_begin + j * kWgmmaKeys;
+        const int pages = min(kWgmmaKeys >> page_shift, (key_stop - t0 + p.page - 1) >> page_shift);
+        unsigned char* dst = sm + L::kK + s * L::kStage;
+        const int32_t* table = p.block_table + static_cast<int64_t>(b) * p.max_blocks + (t0 >> page_shift);
+        int bad = 0;
+        for (int pg = 0; pg < pages; ++pg) {
+            int block = table[pg];
+            bad |= (block < 0 || block >= p.num_blocks) << pg;
+        }
+        s_bad[s] = bad;
+        mbar_arrive_expect_tx(&full[s], static_cast<uint32_t>(pages * L::kCols * p.page * 128));
+        for (int pg = 0; pg < pages; ++pg) {
+            // An out-of-range block id reads zeros (TMA fills out-of-bounds boxes); its keys are masked.
+            int block = table[pg];
+#pragma unroll
+            for (int c = 0; c < L::kCols; ++c) {
+                tma_load_4d(dst + c * kTileBytes + pg * p.page * 128, &kv_map, &full[s], 64 * c, head_kv, 0, block,
+                            policy);
+            }
+        }
+    };
+
+    if (tid == 0) {
+        mbar_init(&full[0], 1);
+        mbar_init(&full[1], 1);
+        mbar_init(&empty[0], kWgmmaThreads);
+        mbar_init(&empty[1], kWgmmaThreads);
+        mbar_init_fence();
+    }
+    __syncthreads();
+    if (tid == producer) {
+        tma_prefetch_descriptor(&kv_map);
+        for (int j = 0; j < 2 && j < num_tiles; ++j) load_tile(j);
+    }
+
+    // Q tile into the swizzled layout, rows past the tile zero.
+    {
+        const __nv_bfloat16* q = static_cast<const __nv_bfloat16*>(p.q);
+        constexpr int kChunks = D / 8;  // 16-byte pieces per row
+        for (int idx = tid; idx < kWgmmaRows * kChunks; idx += kWgmmaThreads) {
+            int r = idx / kChunks;
+            int ch = idx % kChunks;
+            bool ok = r < rows_here;
+            const __nv_bfloat16* src = q;
+            if (ok) {
+                int rr = row0 + r;
+                int i = rr / heads_per_kv;
+                int h = head_kv * heads_per_kv + rr % heads_per_kv;
+                src = q + ((static_cast<int64_t>(b) * p.seqlen_q + i) * p.heads_q + h) * D + ch * 8;
+            }
+            unsigned char* dst = sm + L::kQ + (ch >> 3) * kTileBytes + r * 128 + (((ch & 7) ^ (r & 7)) << 4);
+            asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_u32(dst)), "l"(src),
+                         "r"(ok ? 16 : 0));
+        }
+        asm volatile("cp.async.commit_group;\ncp.async.wait_group 0;\n" ::: "memory");
+        fence_proxy_async();
+        __syncthreads();
+    }
+
+    const uint32_t q_base = smem_u32(sm + L::kQ);
+    const uint32_t k_base = smem_u32(sm + L::kK);
+    const uint32_t p_base = smem_u32(sm + L::kP);
+    float o[128];
+#pragma unroll
+    for (int i = 0; i < 128; ++i) o[i] = 0.f;
+
+    float m_run[2] = {kMasked, kMasked};
+    float l_run[2] = {0.f, 0.f};
+    int last_visible[2];
+#pragma unroll
+    for (int x = 0; x < 2; ++x) {
+        int r = r_lo + 8 * x;
+        int i = (row0 + r) / heads_per_kv;
+        last_visible[x] = r >= rows_here ? -1 : min(key_end, p.causal ? seqlen - p.seqlen_q + i + 1 : seqlen) - 1;
+    }
+
+    if (wg == 0) {
+        for (int j = 0; j < num_tiles; ++j) {
+            const int s = j & 1;
+            const int t0 = key_begin + j * kWgmmaKeys;
+            const uint32_t stage = k_base + s * L::kStage;
+            mbar_wait(&full[s], (j >> 1) & 1);
+
+            float sc[32];
+            wgmma_fence_operand(sc);
+            wgmma_fence();
+#pragma unroll
+            for (int c = 0; c < L::kCols; ++c) {
+#pragma unroll
+                for (int kk = 0; kk < 4; ++kk) {
+                    uint32_t off = c * kTileBytes + kk * 32;
+                    wgmma_m64n64k16_ss(sc, sw128_desc(q_base + off, 16, 1024), sw128_desc(stage + off, 16, 1024),
+                                       (c | kk) != 0);
+                }
+            }
+            wgmma_commit();
+            wgmma_wait<0>();
+            wgmma_fence_operand(sc);
+
+            // Mask, then the online softmax in log2 units.
+            const int bad = s_bad[s];
+            float mx[2] = {kMasked, kMasked};
+#pragma unroll
+            for (int e = 0; e < 32; ++e) {
+                int key = 8 * (e >> 2) + 2 * quad + (e & 1);
+                int x = (e >> 1) & 1;
+                bool visible = t0 + key <= last_visible[x] && !((bad >> (key >> page_shift)) & 1);
+                sc[e] = visible ? sc[e] * p.scale_log2 : kMasked;
+                mx[x] = fmaxf(mx[x], sc[e]);
+            }
+            float alpha[2];
+            float m_use[2];
+#pragma unroll
+            for (int x = 0; x < 2; ++x) {
+                mx[x] = fmaxf(mx[x], __shfl_xor_sync(0xffffffffu, mx[x], 1));
+                mx[x] = fmaxf(mx[x], __shfl_xor_sync(0xffffffffu, mx[x], 2));
+                float m_new = fmaxf(m_run[x], mx[x]);
+                alpha[x] = m_new == kMasked ? 1.f : exp2f(m_run[x] - m_new);
+                m_run[x] = m_new;
+                m_use[x] = m_new == kMasked ? 0.f : m_new;
+            }
+            float rs[2] = {0.f, 0.f};
+#pragma unroll
+            for (int e = 0; e < 32; ++e) {
+                int x = (e >> 1) & 1;
+                sc[e] = exp2f(sc[e] - m_use[x]);
+                rs[x] += sc[e];
+            }
+            bool need_lo = p.exact_p != 0;
+#pragma unroll
+            for (int x = 0; x < 2; ++x) {
+                rs[x] += __shfl_xor_sync(0xffffffffu, rs[x], 1);
+                rs[x] += __shfl_xor_sync(0xffffffffu, rs[x], 2);
+                l_run[x] = l_run[x] * alpha[x] + rs[x];
+                need_lo |= l_run[x] > 0.f && l_run[x] < kExactPBelow;
+            }
+            const bool lo = named_sync_or(kBarVote, 128, need_lo);
+
+            // Warpgroup 1 must be done with the previous tile's P before it is overwritten.
+            if (j > 0) named_sync(kBarPFree, kWgmmaThreads);
+            unsigned char* sp = sm + L::kP;
+            unsigned char* splo = L::kPloInStage ? sm + L::kK + s * L::kStage + 8 * kTileBytes : sm + L::kPlo;
+#pragma unroll
+            for (int e = 0; e < 32; e += 2) {
+                int r = r_lo + 8 * ((e >> 1) & 1);
+                int key = 8 * (e >> 2) + 2 * quad;
+                __nv_bfloat162 hi = __floats2bfloat162_rn(sc[e], sc[e + 1]);
+                uint32_t at = sw128_offset(r, key);
+                *reinterpret_cast<__nv_bfloat162*>(sp + at) = hi;
+                if (lo) {
+                    float2 hf = __bfloat1622float2(hi);
+                    *reinterpret_cast<__nv_bfloat162*>(splo + at) = __floats2bfloat162_rn(sc[e] - hf.x, sc[e + 1] - hf.y);
+                }
+            }
+            if (quad == 0) {
+                s_alpha[r_lo] = alpha[0];
+                s_alpha[r_lo + 8] = alpha[1];
+            }
+            if (wtid == 0) *s_flag = lo;
+            // Keys at or past key_stop may hold NaN (poisoned or stale slots): their weight is 0, but
+            // 0 * NaN is NaN, so zero their V rows.
+            const int first_dead = key_stop - t0;
+            if (first_dead < kWgmmaKeys) {
+                unsigned char* v = sm + L::kK + s * L::kStage;
+                for (int idx = wtid; idx < (kWgmmaKeys - first_dead) * 64; idx += 128) {
+                    int r = first_dead + (idx >> 6);
+                    int piece = idx & 63;  // 16-byte piece of the row's 512 values
+                    *reinterpret_cast<uint4*>(v + (piece >> 3) * kTileBytes + r * 128 + ((piece & 7) << 4)) =
+                        make_uint4(0, 0, 0, 0);
+                }
+            }
+            fence_proxy_async();
+            named_arrive(kBarPReady, kWgmmaThreads);
+
+#pragma unroll
+            for (int i = 0; i < 128; ++i) o[i] *= alpha[(i >> 1) & 1];
+            if (lo) {
+                pv_half<true>(o, p_base, smem_u32(splo), stage);
+            } else {
+                pv_half<false>(o, p_base, smem_u32(splo), stage);
+            }
+            mbar_arrive(&empty[s]);
+        }
+        if (num_tiles > 0) named_sync(kBarPFree, kWgmmaThreads);  // matches warpgroup 1's last arrive
+        if (quad == 0) {
+            s_inv_l[r_lo] = l_run[0] > 0.f ? 1.f / l_run[0] : 0.f;
+            s_inv_l[r_lo + 8] = l_run[1] > 0.f ? 1.f / l_run[1] : 0.f;
+        }
+        named_arrive(kBarFinal, kWgmmaThreads);
+    } else {
+        for (int j = 0; j < num_tiles; ++j) {
+            const int s = j & 1;
+            const uint32_t stage = k_base + s * L::kStage;
+            named_sync(kBarPReady, kWgmmaThreads);
+            const float alpha0 = s_alpha[r_lo];
+            const float alpha1 = s_alpha[r_lo + 8];
+            const bool lo = *s_flag != 0;
+#pragma unroll
+            for (int i = 0; i < 128; ++i) o[i] *= ((i >> 1) & 1) ? alpha1 : alpha0;
+            const uint32_t plo_base = L::kPloInStage ? stage + 8 * kTileBytes : smem_u32(sm + L::kPlo);
+            if (lo) {
+                pv_half<true>(o, p_base, plo_base, stage + 4 * kTileBytes);
+            } else {
+                pv_half<false>(o, p_base, plo_base, stage + 4 * kTileBytes);
+            }
+            named_arrive(kBarPFree, kWgmmaThreads);
+            mbar_arrive(&empty[s]);
+            if (tid == producer && j + 2 < num_tiles) {
+                mbar_wait(&empty[s], (j >> 1) & 1);
+                load_tile(j + 2);
+            }
+            __syncwarp();
+        }
+        named_sync(kBarFinal, kWgmmaThreads);
+    }
+
+    // Normalised split output (FP32) and its log-sum-exp, as the combine expects.
+    const int rows_b = p.seqlen_q * p.heads_q;
+#pragma unroll
+    for (int x = 0; x < 2; ++x) {
+        int r = r_lo + 8 * x;
+        if (r < rows_here) {
+            int rr = row0 + r;
+            int i = rr / heads_per_kv;
+            int h = head_kv * heads_per_kv + rr % heads_per_kv;
+            int64_t row_index = static_cast<int64_t>(split) * rows_b + i * p.heads_q + h;
+            float inv = s_inv_l[r];
+            float* dst = p.o_accum + row_index * kHeadDimV + wg * 256 + 2 * quad;
+#pragma unroll
+            for (int n = 0; n < 32; ++n) {
+                *reinterpret_cast<float2*>(dst + 8 * n) = make_float2(o[4 * n + 2 * x] * inv, o[4 * n + 2 * x + 1] * inv);
+            }
+            if (wg == 0 && quad == 0) {
+                p.lse_accum[row_index] = l_run[x] > 0.f ? (m_run[x] + log2f(l_run[x])) * CUDART_LN2_F : -CUDART_INF_F;
+            }
+        }
+    }
+}
+
+}  // namespace infra4j::mla::sm90
