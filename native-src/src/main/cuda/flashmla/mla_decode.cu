@@ -112,7 +112,9 @@ cudaError_t launch_split(const DecodeParams& params, int total_splits, cudaStrea
     }
     // The wgmma kernel reads BF16 through a tensor map, which needs at least one block.
     if constexpr (sizeof(KvT) == 2) {
-        if (choice != SplitKernel::kMma && params.num_blocks > 0) return launch_wgmma<D>(params, grid, stream);
+        if (choice != SplitKernel::kMma && params.num_blocks > 0) {
+            return launch_wgmma<D>(params, dim3(grid.y, grid.x), stream);
+        }
     }
     using Smem = infra4j::mla::sm90::MmaSmem<D>;
     auto kernel = infra4j::mla::sm90::decode_splitkv_mma<KvT, D>;

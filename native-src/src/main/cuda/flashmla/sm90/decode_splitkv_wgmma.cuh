@@ -9,8 +9,8 @@
 //   writes P and each row's rescale factor, then accumulates O[:, 0:256] += P V[:, 0:256].
 //   Warpgroup 1 waits for P and accumulates O[:, 256:512]. Each holds 64 x 256 FP32 of O.
 // - Precision: a BF16 P loses up to 2^-9 of each weight, too much for short or freshly peaked rows
-//   (DESIGN.md §3.3). So after each tile warpgroup 0 votes: if any row's running sum is still below
-//   8, the tile also multiplies P_lo = bf16(p - bf16(p)), which restores 16 bits of each weight.
+//   (DESIGN.md §3.3). So short sequences, and tiles where warpgroup 0's vote finds a row whose
+//   running sum is still below 8, also multiply P_lo = bf16(p - bf16(p)), which restores 16 bits of each weight.
 // - Stages are released through `empty` mbarriers once both warpgroups' wgmma have retired; a thread
 //   of warpgroup 1 then issues the TMA of the tile two ahead.
 #pragma once
@@ -31,7 +31,13 @@ constexpr int kWgmmaKeys = 64;
 constexpr int kTileBytes = 64 * 128;  // 64 rows of 64 BF16 columns
 // A score this low never wins a maximum and exp2 of it minus any real maximum is 0.
 constexpr float kMasked = -__builtin_huge_valf();
-// Rows whose running sum of weights is below this get the hi/lo P (DESIGN.md §3.3).
+// When P may be rounded to BF16 (DESIGN.md §3.3). The output error of a BF16 P is about
+// 2^-9 |v| sqrt(sum of squared weights), and that sum is about 1 / (effective number of keys) of the
+// whole sequence, whatever the split: sequences shorter than kExactPShorter (at most a few hundred
+// effective keys; 140 keys left 3 of 2.4 M elements out of tolerance) always take hi/lo. Longer ones
+// take it on a tile where a row's running sum is still below kExactPBelow (a peaked row whose
+// weight sits on the few keys seen so far).
+constexpr int kExactPShorter = 512;
 constexpr float kExactPBelow = 8.f;
 
 // Named barriers (0 is __syncthreads).
@@ -99,9 +105,11 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
     int* s_flag = reinterpret_cast<int*>(sm + L::kFlag);
     int* s_bad = reinterpret_cast<int*>(sm + L::kBadPages);
 
-    const int split = blockIdx.x;
-    const int head_kv = blockIdx.y / p.row_tiles;
-    const int tile = blockIdx.y % p.row_tiles;
+    // The row tiles of one KV stream are neighbours in launch order, so they run together and
+    // the stream comes from DRAM once and from L2 for the others.
+    const int split = blockIdx.y;
+    const int head_kv = blockIdx.x / p.row_tiles;
+    const int tile = blockIdx.x % p.row_tiles;
     const int tid = threadIdx.x;
     const int wg = tid >> 7;
     const int wtid = tid & 127;
@@ -262,7 +270,7 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
                 sc[e] = exp2f(sc[e] - m_use[x]);
                 rs[x] += sc[e];
             }
-            bool need_lo = p.exact_p != 0;
+            bool need_lo = p.exact_p != 0 || seqlen < kExactPShorter;
 #pragma unroll
             for (int x = 0; x < 2; ++x) {
                 rs[x] += __shfl_xor_sync(0xffffffffu, rs[x], 1);

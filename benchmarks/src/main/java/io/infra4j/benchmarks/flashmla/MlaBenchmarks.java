@@ -33,6 +33,7 @@ import java.util.SplittableRandom;
  * java ... MlaBenchmarks --configs-out configs.json             # the configurations and their lengths
  * python3 torch_mla_peer.py --configs configs.json --out peer.json
  * java ... MlaBenchmarks --peer-json peer.json --out benchmarks/results [--commit SHA] [--driver V]
+ * java ... MlaBenchmarks --only "b64 hq64" --out /tmp/x               # a subset (profiling); results go to /tmp/x
  * </pre>
  */
 public final class MlaBenchmarks {
@@ -100,6 +101,10 @@ public final class MlaBenchmarks {
         }
         ObjectMapper json = new ObjectMapper();
         List<Config> configs = configs();
+        if (opt.containsKey("--only")) { // configurations whose name contains this text (profiling runs)
+            String only = opt.get("--only");
+            configs.removeIf(c -> !c.name().contains(only));
+        }
         if (opt.containsKey("--configs-out")) {
             ArrayNode arr = json.createArrayNode();
             for (Config c : configs) {
