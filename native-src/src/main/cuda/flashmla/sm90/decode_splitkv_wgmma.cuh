@@ -16,6 +16,8 @@
 #pragma once
 
 #include <cuda.h>
+
+#include <type_traits>
 #include <cuda_bf16.h>
 #include <math_constants.h>
 
@@ -32,16 +34,15 @@ constexpr int kTileBytes = 64 * 128;  // 64 rows of 64 BF16 columns
 // A score this low never wins a maximum and exp2 of it minus any real maximum is 0.
 constexpr float kMasked = -__builtin_huge_valf();
 // When P may be rounded to BF16 (DESIGN.md §3.3). The output error of a BF16 P is about
-// 2^-9 |v| sqrt(sum of squared weights), and that sum is about 1 / (effective number of keys) of the
-// whole sequence, whatever the split: sequences shorter than kExactPShorter (at most a few hundred
-// effective keys; 140 keys left 3 of 2.4 M elements out of tolerance) always take hi/lo. Longer ones
-// take it on a tile where a row's running sum is still below kExactPBelow (a peaked row whose
-// weight sits on the few keys seen so far).
-constexpr int kExactPShorter = 512;
-constexpr float kExactPBelow = 8.f;
+// 2^-9 |v| sqrt(sum of squared weights); that sum is about 1 / (effective number of keys) of the
+// whole sequence, whatever the split, since the combine weighs each split by its share. So
+// sequences shorter than this take hi/lo on every tile: at 140 keys a BF16 P left 3 of 2.4 M elements
+// out of tolerance (and the design's simulation gives 0.6 of the tolerance at 600-1024 keys). A
+// per-split vote on the running sum (the design's first idea) is the wrong measure: a split's
+// first tile always has a small sum, however long the sequence.
+constexpr int kExactPShorter = 1024;
 
 // Named barriers (0 is __syncthreads).
-constexpr int kBarVote = 1;    // warpgroup 0: any row needs hi/lo P
 constexpr int kBarPReady = 2;  // P, P_lo, alpha and the flag of the current tile are written
 constexpr int kBarPFree = 3;   // warpgroup 1 has finished reading them
 constexpr int kBarFinal = 4;   // 1 / l of every row is written
@@ -59,9 +60,8 @@ struct WgmmaLayout {
     static constexpr int kPlo = kP + kTileBytes;
     static constexpr int kAlpha = kPlo + (kPloInStage ? 0 : kTileBytes);
     static constexpr int kInvL = kAlpha + kWgmmaRows * 4;
-    static constexpr int kFlag = kInvL + kWgmmaRows * 4;
-    static constexpr int kBadPages = kFlag + 4;  // per stage: a bit per page whose block id is out of range
-    static constexpr int kBars = kBadPages + 12;
+    static constexpr int kBadPages = kInvL + kWgmmaRows * 4;  // per stage: a bit per page whose block id is out of range
+    static constexpr int kBars = kBadPages + 16;
     static constexpr int kBytes = kBars + 4 * 8;  // full[2], empty[2]
     static constexpr int kAlloc = kBytes + 1024;  // the dynamic base is only 16-aligned: room to align it
     static_assert(kBars % 8 == 0, "mbarriers are 8-byte aligned");
@@ -92,6 +92,38 @@ __device__ __forceinline__ void pv_half(float (&o)[128], uint32_t p_addr, uint32
     wgmma_fence_operand(o);
 }
 
+// S = Q K^T for one 64-key stage: 4 k-steps of m64n64k16 per 64-column tile, one commit group.
+template <int kCols>
+__device__ __forceinline__ void issue_scores(float (&sc)[32], uint32_t q_base, uint32_t stage) {
+    wgmma_fence_operand(sc);
+    wgmma_fence();
+#pragma unroll
+    for (int c = 0; c < kCols; ++c) {
+#pragma unroll
+        for (int kk = 0; kk < 4; ++kk) {
+            uint32_t off = c * kTileBytes + kk * 32;
+            wgmma_m64n64k16_ss(sc, sw128_desc(q_base + off, 16, 1024), sw128_desc(stage + off, 16, 1024),
+                               (c | kk) != 0);
+        }
+    }
+    wgmma_commit();
+}
+
+// 2^x on the SFU (x = -inf gives 0); its relative error (~2^-22) is far below BF16's.
+__device__ __forceinline__ float fast_exp2(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
+// O *= alpha per row, skipped when no row of the warp moved its maximum (most tiles of a long split).
+__device__ __forceinline__ void rescale_rows(float (&o)[128], float alpha0, float alpha1) {
+    if (__any_sync(0xffffffffu, alpha0 != 1.f || alpha1 != 1.f)) {
+#pragma unroll
+        for (int i = 0; i < 128; ++i) o[i] *= ((i >> 1) & 1) ? alpha1 : alpha0;
+    }
+}
+
 template <int D>
 __global__ void __launch_bounds__(kWgmmaThreads, 1)
     decode_splitkv_wgmma(const __grid_constant__ DecodeParams p, const __grid_constant__ CUtensorMap kv_map) {
@@ -102,7 +134,6 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
     uint64_t* empty = full + 2;
     float* s_alpha = reinterpret_cast<float*>(sm + L::kAlpha);
     float* s_inv_l = reinterpret_cast<float*>(sm + L::kInvL);
-    int* s_flag = reinterpret_cast<int*>(sm + L::kFlag);
     int* s_bad = reinterpret_cast<int*>(sm + L::kBadPages);
 
     // The row tiles of one KV stream are neighbours in launch order, so they run together and
@@ -218,39 +249,40 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
         last_visible[x] = r >= rows_here ? -1 : min(key_end, p.causal ? seqlen - p.seqlen_q + i + 1 : seqlen) - 1;
     }
 
+    // hi/lo P or not is decided once per CTA, so no wgmma sits in code that diverges per tile.
+    auto main_loop = [&](auto lo_tag) {
+    constexpr bool kLo = decltype(lo_tag)::value;
     if (wg == 0) {
+        // (Issuing the next tile's scores before this tile's P V would overlap them, but keeping both
+        // accumulators live needs more than 255 registers: ptxas spills 768 bytes.)
         for (int j = 0; j < num_tiles; ++j) {
             const int s = j & 1;
             const int t0 = key_begin + j * kWgmmaKeys;
             const uint32_t stage = k_base + s * L::kStage;
-            mbar_wait(&full[s], (j >> 1) & 1);
-
             float sc[32];
-            wgmma_fence_operand(sc);
-            wgmma_fence();
-#pragma unroll
-            for (int c = 0; c < L::kCols; ++c) {
-#pragma unroll
-                for (int kk = 0; kk < 4; ++kk) {
-                    uint32_t off = c * kTileBytes + kk * 32;
-                    wgmma_m64n64k16_ss(sc, sw128_desc(q_base + off, 16, 1024), sw128_desc(stage + off, 16, 1024),
-                                       (c | kk) != 0);
-                }
-            }
-            wgmma_commit();
+            mbar_wait(&full[s], (j >> 1) & 1);
+            issue_scores<L::kCols>(sc, q_base, stage);
             wgmma_wait<0>();
             wgmma_fence_operand(sc);
 
             // Mask, then the online softmax in log2 units.
             const int bad = s_bad[s];
             float mx[2] = {kMasked, kMasked};
+            if (bad == 0 && t0 + kWgmmaKeys - 1 <= min(last_visible[0], last_visible[1])) {
 #pragma unroll
-            for (int e = 0; e < 32; ++e) {
-                int key = 8 * (e >> 2) + 2 * quad + (e & 1);
-                int x = (e >> 1) & 1;
-                bool visible = t0 + key <= last_visible[x] && !((bad >> (key >> page_shift)) & 1);
-                sc[e] = visible ? sc[e] * p.scale_log2 : kMasked;
-                mx[x] = fmaxf(mx[x], sc[e]);
+                for (int e = 0; e < 32; ++e) {  // every key visible to both rows
+                    sc[e] *= p.scale_log2;
+                    mx[(e >> 1) & 1] = fmaxf(mx[(e >> 1) & 1], sc[e]);
+                }
+            } else {
+#pragma unroll
+                for (int e = 0; e < 32; ++e) {
+                    int key = 8 * (e >> 2) + 2 * quad + (e & 1);
+                    int x = (e >> 1) & 1;
+                    bool visible = t0 + key <= last_visible[x] && !((bad >> (key >> page_shift)) & 1);
+                    sc[e] = visible ? sc[e] * p.scale_log2 : kMasked;
+                    mx[x] = fmaxf(mx[x], sc[e]);
+                }
             }
             float alpha[2];
             float m_use[2];
@@ -259,7 +291,7 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
                 mx[x] = fmaxf(mx[x], __shfl_xor_sync(0xffffffffu, mx[x], 1));
                 mx[x] = fmaxf(mx[x], __shfl_xor_sync(0xffffffffu, mx[x], 2));
                 float m_new = fmaxf(m_run[x], mx[x]);
-                alpha[x] = m_new == kMasked ? 1.f : exp2f(m_run[x] - m_new);
+                alpha[x] = m_new == kMasked ? 1.f : fast_exp2(m_run[x] - m_new);
                 m_run[x] = m_new;
                 m_use[x] = m_new == kMasked ? 0.f : m_new;
             }
@@ -267,18 +299,15 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
 #pragma unroll
             for (int e = 0; e < 32; ++e) {
                 int x = (e >> 1) & 1;
-                sc[e] = exp2f(sc[e] - m_use[x]);
+                sc[e] = fast_exp2(sc[e] - m_use[x]);
                 rs[x] += sc[e];
             }
-            bool need_lo = p.exact_p != 0 || seqlen < kExactPShorter;
 #pragma unroll
             for (int x = 0; x < 2; ++x) {
                 rs[x] += __shfl_xor_sync(0xffffffffu, rs[x], 1);
                 rs[x] += __shfl_xor_sync(0xffffffffu, rs[x], 2);
                 l_run[x] = l_run[x] * alpha[x] + rs[x];
-                need_lo |= l_run[x] > 0.f && l_run[x] < kExactPBelow;
             }
-            const bool lo = named_sync_or(kBarVote, 128, need_lo);
 
             // Warpgroup 1 must be done with the previous tile's P before it is overwritten.
             if (j > 0) named_sync(kBarPFree, kWgmmaThreads);
@@ -291,7 +320,7 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
                 __nv_bfloat162 hi = __floats2bfloat162_rn(sc[e], sc[e + 1]);
                 uint32_t at = sw128_offset(r, key);
                 *reinterpret_cast<__nv_bfloat162*>(sp + at) = hi;
-                if (lo) {
+                if constexpr (kLo) {
                     float2 hf = __bfloat1622float2(hi);
                     *reinterpret_cast<__nv_bfloat162*>(splo + at) = __floats2bfloat162_rn(sc[e] - hf.x, sc[e + 1] - hf.y);
                 }
@@ -300,7 +329,6 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
                 s_alpha[r_lo] = alpha[0];
                 s_alpha[r_lo + 8] = alpha[1];
             }
-            if (wtid == 0) *s_flag = lo;
             // Keys at or past key_stop may hold NaN (poisoned or stale slots): their weight is 0, but
             // 0 * NaN is NaN, so zero their V rows.
             const int first_dead = key_stop - t0;
@@ -316,13 +344,8 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             fence_proxy_async();
             named_arrive(kBarPReady, kWgmmaThreads);
 
-#pragma unroll
-            for (int i = 0; i < 128; ++i) o[i] *= alpha[(i >> 1) & 1];
-            if (lo) {
-                pv_half<true>(o, p_base, smem_u32(splo), stage);
-            } else {
-                pv_half<false>(o, p_base, smem_u32(splo), stage);
-            }
+            rescale_rows(o, alpha[0], alpha[1]);
+            pv_half<kLo>(o, p_base, smem_u32(splo), stage);
             mbar_arrive(&empty[s]);
         }
         if (num_tiles > 0) named_sync(kBarPFree, kWgmmaThreads);  // matches warpgroup 1's last arrive
@@ -336,17 +359,9 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             const int s = j & 1;
             const uint32_t stage = k_base + s * L::kStage;
             named_sync(kBarPReady, kWgmmaThreads);
-            const float alpha0 = s_alpha[r_lo];
-            const float alpha1 = s_alpha[r_lo + 8];
-            const bool lo = *s_flag != 0;
-#pragma unroll
-            for (int i = 0; i < 128; ++i) o[i] *= ((i >> 1) & 1) ? alpha1 : alpha0;
+            rescale_rows(o, s_alpha[r_lo], s_alpha[r_lo + 8]);
             const uint32_t plo_base = L::kPloInStage ? stage + 8 * kTileBytes : smem_u32(sm + L::kPlo);
-            if (lo) {
-                pv_half<true>(o, p_base, plo_base, stage + 4 * kTileBytes);
-            } else {
-                pv_half<false>(o, p_base, plo_base, stage + 4 * kTileBytes);
-            }
+            pv_half<kLo>(o, p_base, plo_base, stage + 4 * kTileBytes);
             named_arrive(kBarPFree, kWgmmaThreads);
             mbar_arrive(&empty[s]);
             if (tid == producer && j + 2 < num_tiles) {
@@ -356,6 +371,12 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             __syncwarp();
         }
         named_sync(kBarFinal, kWgmmaThreads);
+    }
+    };
+    if (p.exact_p != 0 || seqlen < kExactPShorter) {
+        main_loop(std::true_type{});
+    } else {
+        main_loop(std::false_type{});
     }
 
     // Normalised split output (FP32) and its log-sum-exp, as the combine expects.
