@@ -68,24 +68,29 @@ struct WgmmaLayout {
     static_assert(kAlloc <= 232448, "fits the opt-in shared memory of an sm_90 CTA");
 };
 
+// Descriptors are built once and stepped by adding to their address field (which cannot carry:
+// shared addresses stay below 256 KB). The opaque copy stops ptxas from hoisting every stepped
+// descriptor out of the loop as a constant, which costs tens of registers.
+__device__ __forceinline__ uint64_t opaque(uint64_t x) {
+    asm volatile("mov.b64 %0, %0;" : "+l"(x));
+    return x;
+}
+
 // O_half += P V_half (and += P_lo V_half): 4 (or 8) m64n256k16 over the 64 keys of a stage, then
 // waits for them. v is the first of the half's four 64-column tiles, read MN-major. Each variant is
 // one straight-line batch, so ptxas never sees an accumulator cross a divergent path mid-batch.
 template <bool kLo>
 __device__ __forceinline__ void pv_half(float (&o)[128], uint32_t p_addr, uint32_t plo_addr, uint32_t v) {
+    const uint64_t dp = opaque(sw128_desc(p_addr, 16, 1024));
+    const uint64_t dv = opaque(sw128_desc(v, kTileBytes, 1024));
     wgmma_fence_operand(o);
     wgmma_fence();
 #pragma unroll
-    for (int kk = 0; kk < 4; ++kk) {
-        wgmma_m64n256k16_ss_tb(o, sw128_desc(p_addr + kk * 32, 16, 1024), sw128_desc(v + kk * 2048, kTileBytes, 1024),
-                               1);
-    }
+    for (int kk = 0; kk < 4; ++kk) wgmma_m64n256k16_ss_tb(o, dp + kk * (32 >> 4), dv + kk * (2048 >> 4), 1);
     if constexpr (kLo) {
+        const uint64_t dplo = opaque(sw128_desc(plo_addr, 16, 1024));
 #pragma unroll
-        for (int kk = 0; kk < 4; ++kk) {
-            wgmma_m64n256k16_ss_tb(o, sw128_desc(plo_addr + kk * 32, 16, 1024),
-                                   sw128_desc(v + kk * 2048, kTileBytes, 1024), 1);
-        }
+        for (int kk = 0; kk < 4; ++kk) wgmma_m64n256k16_ss_tb(o, dplo + kk * (32 >> 4), dv + kk * (2048 >> 4), 1);
     }
     wgmma_commit();
     wgmma_wait<0>();
@@ -95,15 +100,16 @@ __device__ __forceinline__ void pv_half(float (&o)[128], uint32_t p_addr, uint32
 // S = Q K^T for one 64-key stage: 4 k-steps of m64n64k16 per 64-column tile, one commit group.
 template <int kCols>
 __device__ __forceinline__ void issue_scores(float (&sc)[32], uint32_t q_base, uint32_t stage) {
+    const uint64_t dq = opaque(sw128_desc(q_base, 16, 1024));
+    const uint64_t dk = opaque(sw128_desc(stage, 16, 1024));
     wgmma_fence_operand(sc);
     wgmma_fence();
 #pragma unroll
     for (int c = 0; c < kCols; ++c) {
 #pragma unroll
         for (int kk = 0; kk < 4; ++kk) {
-            uint32_t off = c * kTileBytes + kk * 32;
-            wgmma_m64n64k16_ss(sc, sw128_desc(q_base + off, 16, 1024), sw128_desc(stage + off, 16, 1024),
-                               (c | kk) != 0);
+            const uint32_t step = (c * kTileBytes + kk * 32) >> 4;  // the address field counts 16 B
+            wgmma_m64n64k16_ss(sc, dq + step, dk + step, (c | kk) != 0);
         }
     }
     wgmma_commit();
@@ -121,6 +127,89 @@ __device__ __forceinline__ void rescale_rows(float (&o)[128], float alpha0, floa
     if (__any_sync(0xffffffffu, alpha0 != 1.f || alpha1 != 1.f)) {
 #pragma unroll
         for (int i = 0; i < 128; ++i) o[i] *= ((i >> 1) & 1) ? alpha1 : alpha0;
+    }
+}
+
+// The per-tile row state of a thread: rows r_lo and r_lo + 8 of the 64-row tile.
+struct TileRows {
+    int quad;             // lane % 4: which key pairs of each 8-key group the thread holds
+    int last_visible[2];  // last key each row sees (-1: a padding row)
+    int page_shift;
+    float scale_log2;
+};
+
+// Masks S (in place), then turns it into P = exp2(s * scale - m_new) against the rows' previous
+// maximum m_prev (log2 units). Returns alpha = exp2(m_prev - m_new), the new maxima and the quad-
+// reduced row sums of P. `bad` has a bit per page whose block id was out of range.
+__device__ __forceinline__ void softmax_tile(float (&sc)[32], const TileRows& rows, int t0, int bad,
+                                             const float (&m_prev)[2], float (&alpha)[2], float (&m_new)[2],
+                                             float (&row_sum)[2]) {
+    float mx[2] = {kMasked, kMasked};
+    if (bad == 0 && t0 + kWgmmaKeys - 1 <= min(rows.last_visible[0], rows.last_visible[1])) {
+#pragma unroll
+        for (int e = 0; e < 32; ++e) {  // every key visible to both rows
+            sc[e] *= rows.scale_log2;
+            mx[(e >> 1) & 1] = fmaxf(mx[(e >> 1) & 1], sc[e]);
+        }
+    } else {
+#pragma unroll
+        for (int e = 0; e < 32; ++e) {
+            int key = 8 * (e >> 2) + 2 * rows.quad + (e & 1);
+            int x = (e >> 1) & 1;
+            bool visible = t0 + key <= rows.last_visible[x] && !((bad >> (key >> rows.page_shift)) & 1);
+            sc[e] = visible ? sc[e] * rows.scale_log2 : kMasked;
+            mx[x] = fmaxf(mx[x], sc[e]);
+        }
+    }
+    float m_use[2];
+#pragma unroll
+    for (int x = 0; x < 2; ++x) {
+        mx[x] = fmaxf(mx[x], __shfl_xor_sync(0xffffffffu, mx[x], 1));
+        mx[x] = fmaxf(mx[x], __shfl_xor_sync(0xffffffffu, mx[x], 2));
+        m_new[x] = fmaxf(m_prev[x], mx[x]);
+        alpha[x] = m_new[x] == kMasked ? 1.f : fast_exp2(m_prev[x] - m_new[x]);
+        m_use[x] = m_new[x] == kMasked ? 0.f : m_new[x];
+    }
+    row_sum[0] = row_sum[1] = 0.f;
+#pragma unroll
+    for (int e = 0; e < 32; ++e) {
+        int x = (e >> 1) & 1;
+        sc[e] = fast_exp2(sc[e] - m_use[x]);
+        row_sum[x] += sc[e];
+    }
+#pragma unroll
+    for (int x = 0; x < 2; ++x) {
+        row_sum[x] += __shfl_xor_sync(0xffffffffu, row_sum[x], 1);
+        row_sum[x] += __shfl_xor_sync(0xffffffffu, row_sum[x], 2);
+    }
+}
+
+// Writes P (BF16, and P_lo = bf16(p - bf16(p)) when kLo) as 64 x 64 swizzled tiles wgmma reads.
+template <bool kLo>
+__device__ __forceinline__ void store_p(unsigned char* dst, unsigned char* dst_lo, const float (&sc)[32], int r_lo,
+                                        int quad) {
+#pragma unroll
+    for (int e = 0; e < 32; e += 2) {
+        int r = r_lo + 8 * ((e >> 1) & 1);
+        int key = 8 * (e >> 2) + 2 * quad;
+        __nv_bfloat162 hi = __floats2bfloat162_rn(sc[e], sc[e + 1]);
+        uint32_t at = sw128_offset(r, key);
+        *reinterpret_cast<__nv_bfloat162*>(dst + at) = hi;
+        if constexpr (kLo) {
+            float2 hf = __bfloat1622float2(hi);
+            *reinterpret_cast<__nv_bfloat162*>(dst_lo + at) = __floats2bfloat162_rn(sc[e] - hf.x, sc[e + 1] - hf.y);
+        }
+    }
+}
+
+// Keys at or past key_stop may hold NaN (poisoned or stale slots): their weight is 0, but 0 * NaN
+// is NaN, so one warpgroup zeroes their V rows (the first 512 columns) before any P V reads them.
+__device__ __forceinline__ void zero_dead_v_rows(unsigned char* stage, int first_dead, int wtid) {
+    for (int idx = wtid; idx < (kWgmmaKeys - first_dead) * 64; idx += 128) {
+        int r = first_dead + (idx >> 6);
+        int piece = idx & 63;  // 16-byte piece of the row's 512 values
+        *reinterpret_cast<uint4*>(stage + (piece >> 3) * kTileBytes + r * 128 + ((piece & 7) << 4)) =
+            make_uint4(0, 0, 0, 0);
     }
 }
 
@@ -241,13 +330,17 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
 
     float m_run[2] = {kMasked, kMasked};
     float l_run[2] = {0.f, 0.f};
-    int last_visible[2];
+    TileRows rows;
+    rows.quad = quad;
+    rows.page_shift = page_shift;
+    rows.scale_log2 = p.scale_log2;
 #pragma unroll
     for (int x = 0; x < 2; ++x) {
         int r = r_lo + 8 * x;
         int i = (row0 + r) / heads_per_kv;
-        last_visible[x] = r >= rows_here ? -1 : min(key_end, p.causal ? seqlen - p.seqlen_q + i + 1 : seqlen) - 1;
+        rows.last_visible[x] = r >= rows_here ? -1 : min(key_end, p.causal ? seqlen - p.seqlen_q + i + 1 : seqlen) - 1;
     }
+    float inv_l[2];  // what each path leaves for the epilogue: 1 / l and (warpgroup 0) m and l
 
     // hi/lo P or not is decided once per CTA, so no wgmma sits in code that diverges per tile.
     auto main_loop = [&](auto lo_tag) {
@@ -265,82 +358,25 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             wgmma_wait<0>();
             wgmma_fence_operand(sc);
 
-            // Mask, then the online softmax in log2 units.
-            const int bad = s_bad[s];
-            float mx[2] = {kMasked, kMasked};
-            if (bad == 0 && t0 + kWgmmaKeys - 1 <= min(last_visible[0], last_visible[1])) {
-#pragma unroll
-                for (int e = 0; e < 32; ++e) {  // every key visible to both rows
-                    sc[e] *= p.scale_log2;
-                    mx[(e >> 1) & 1] = fmaxf(mx[(e >> 1) & 1], sc[e]);
-                }
-            } else {
-#pragma unroll
-                for (int e = 0; e < 32; ++e) {
-                    int key = 8 * (e >> 2) + 2 * quad + (e & 1);
-                    int x = (e >> 1) & 1;
-                    bool visible = t0 + key <= last_visible[x] && !((bad >> (key >> page_shift)) & 1);
-                    sc[e] = visible ? sc[e] * p.scale_log2 : kMasked;
-                    mx[x] = fmaxf(mx[x], sc[e]);
-                }
-            }
             float alpha[2];
-            float m_use[2];
+            float m_new[2];
+            float rs[2];
+            softmax_tile(sc, rows, t0, s_bad[s], m_run, alpha, m_new, rs);
 #pragma unroll
             for (int x = 0; x < 2; ++x) {
-                mx[x] = fmaxf(mx[x], __shfl_xor_sync(0xffffffffu, mx[x], 1));
-                mx[x] = fmaxf(mx[x], __shfl_xor_sync(0xffffffffu, mx[x], 2));
-                float m_new = fmaxf(m_run[x], mx[x]);
-                alpha[x] = m_new == kMasked ? 1.f : fast_exp2(m_run[x] - m_new);
-                m_run[x] = m_new;
-                m_use[x] = m_new == kMasked ? 0.f : m_new;
-            }
-            float rs[2] = {0.f, 0.f};
-#pragma unroll
-            for (int e = 0; e < 32; ++e) {
-                int x = (e >> 1) & 1;
-                sc[e] = fast_exp2(sc[e] - m_use[x]);
-                rs[x] += sc[e];
-            }
-#pragma unroll
-            for (int x = 0; x < 2; ++x) {
-                rs[x] += __shfl_xor_sync(0xffffffffu, rs[x], 1);
-                rs[x] += __shfl_xor_sync(0xffffffffu, rs[x], 2);
+                m_run[x] = m_new[x];
                 l_run[x] = l_run[x] * alpha[x] + rs[x];
             }
 
             // Warpgroup 1 must be done with the previous tile's P before it is overwritten.
             if (j > 0) named_sync(kBarPFree, kWgmmaThreads);
-            unsigned char* sp = sm + L::kP;
             unsigned char* splo = L::kPloInStage ? sm + L::kK + s * L::kStage + 8 * kTileBytes : sm + L::kPlo;
-#pragma unroll
-            for (int e = 0; e < 32; e += 2) {
-                int r = r_lo + 8 * ((e >> 1) & 1);
-                int key = 8 * (e >> 2) + 2 * quad;
-                __nv_bfloat162 hi = __floats2bfloat162_rn(sc[e], sc[e + 1]);
-                uint32_t at = sw128_offset(r, key);
-                *reinterpret_cast<__nv_bfloat162*>(sp + at) = hi;
-                if constexpr (kLo) {
-                    float2 hf = __bfloat1622float2(hi);
-                    *reinterpret_cast<__nv_bfloat162*>(splo + at) = __floats2bfloat162_rn(sc[e] - hf.x, sc[e + 1] - hf.y);
-                }
-            }
+            store_p<kLo>(sm + L::kP, splo, sc, r_lo, quad);
             if (quad == 0) {
                 s_alpha[r_lo] = alpha[0];
                 s_alpha[r_lo + 8] = alpha[1];
             }
-            // Keys at or past key_stop may hold NaN (poisoned or stale slots): their weight is 0, but
-            // 0 * NaN is NaN, so zero their V rows.
-            const int first_dead = key_stop - t0;
-            if (first_dead < kWgmmaKeys) {
-                unsigned char* v = sm + L::kK + s * L::kStage;
-                for (int idx = wtid; idx < (kWgmmaKeys - first_dead) * 64; idx += 128) {
-                    int r = first_dead + (idx >> 6);
-                    int piece = idx & 63;  // 16-byte piece of the row's 512 values
-                    *reinterpret_cast<uint4*>(v + (piece >> 3) * kTileBytes + r * 128 + ((piece & 7) << 4)) =
-                        make_uint4(0, 0, 0, 0);
-                }
-            }
+            if (key_stop - t0 < kWgmmaKeys) zero_dead_v_rows(sm + L::kK + s * L::kStage, key_stop - t0, wtid);
             fence_proxy_async();
             named_arrive(kBarPReady, kWgmmaThreads);
 
@@ -349,9 +385,11 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             mbar_arrive(&empty[s]);
         }
         if (num_tiles > 0) named_sync(kBarPFree, kWgmmaThreads);  // matches warpgroup 1's last arrive
+#pragma unroll
+        for (int x = 0; x < 2; ++x) inv_l[x] = l_run[x] > 0.f ? 1.f / l_run[x] : 0.f;
         if (quad == 0) {
-            s_inv_l[r_lo] = l_run[0] > 0.f ? 1.f / l_run[0] : 0.f;
-            s_inv_l[r_lo + 8] = l_run[1] > 0.f ? 1.f / l_run[1] : 0.f;
+            s_inv_l[r_lo] = inv_l[0];
+            s_inv_l[r_lo + 8] = inv_l[1];
         }
         named_arrive(kBarFinal, kWgmmaThreads);
     } else {
@@ -371,8 +409,11 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             __syncwarp();
         }
         named_sync(kBarFinal, kWgmmaThreads);
+        inv_l[0] = s_inv_l[r_lo];
+        inv_l[1] = s_inv_l[r_lo + 8];
     }
     };
+
     if (p.exact_p != 0 || seqlen < kExactPShorter) {
         main_loop(std::true_type{});
     } else {
@@ -389,7 +430,7 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             int i = rr / heads_per_kv;
             int h = head_kv * heads_per_kv + rr % heads_per_kv;
             int64_t row_index = static_cast<int64_t>(split) * rows_b + i * p.heads_q + h;
-            float inv = s_inv_l[r];
+            float inv = inv_l[x];
             float* dst = p.o_accum + row_index * kHeadDimV + wg * 256 + 2 * quad;
 #pragma unroll
             for (int n = 0; n < 32; ++n) {
