@@ -28,9 +28,9 @@ bool valid(const infra4j_mla_problem* p) {
     return dims && page && heads && sizes && dtype && (p->causal == 0 || p->causal == 1) && std::isfinite(p->softmax_scale);
 }
 
-// INFRA4J_MLA_KERNEL selects the split kernel: "wgmma" (the default for BF16 caches: wgmma + TMA),
-// "mma" (mma.sync; the default for FP8 caches, which the wgmma kernel does not read yet) or "simt"
-// (FP32 CUDA cores, the first kernel, kept to cross-check the others).
+// INFRA4J_MLA_KERNEL selects the split kernel: "wgmma" (the default: wgmma + TMA, FP8 expanded in
+// shared memory), "mma" (mma.sync, the previous kernel) or "simt" (FP32 CUDA cores, the first
+// kernel); the older two are kept to cross-check the default.
 enum class SplitKernel { kDefault, kSimt, kMma, kWgmma };
 
 SplitKernel chosen_kernel() {
@@ -68,30 +68,33 @@ PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
     return encode;
 }
 
-// The BF16 cache as a 4-D tensor {d, h_kv, page, blocks} whose box is 64 dims of one head for every
-// token of one page, written to shared memory in the 128-byte swizzle wgmma reads.
-cudaError_t encode_kv_map(const DecodeParams& params, CUtensorMap* map) {
+// The cache as a 4-D tensor {d, h_kv, page, blocks} whose box is 64 dims of one head for every
+// token of one page: BF16 lands in the 128-byte swizzle wgmma reads, FP8 as plain 64-byte rows that
+// the kernel expands itself.
+cudaError_t encode_kv_map(const DecodeParams& params, bool fp8, CUtensorMap* map) {
     PFN_cuTensorMapEncodeTiled_v12000 encode = tensor_map_encoder();
     if (encode == nullptr) return cudaErrorNotSupported;
     const cuuint64_t d = static_cast<cuuint64_t>(params.head_dim);
     cuuint64_t dims[4] = {d, static_cast<cuuint64_t>(params.heads_kv), static_cast<cuuint64_t>(params.page),
                           static_cast<cuuint64_t>(params.num_blocks)};
-    cuuint64_t strides[3] = {d * 2, d * 2 * params.heads_kv, d * 2 * params.heads_kv * params.page};
+    const cuuint64_t elem = fp8 ? 1 : 2;
+    cuuint64_t strides[3] = {d * elem, d * elem * params.heads_kv, d * elem * params.heads_kv * params.page};
     cuuint32_t box[4] = {64, 1, static_cast<cuuint32_t>(params.page), 1};
     cuuint32_t element_strides[4] = {1, 1, 1, 1};
-    CUresult r = encode(map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 4, const_cast<void*>(params.kv), dims, strides, box,
-                        element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+    CUresult r = encode(map, fp8 ? CU_TENSOR_MAP_DATA_TYPE_UINT8 : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 4,
+                        const_cast<void*>(params.kv), dims, strides, box, element_strides,
+                        CU_TENSOR_MAP_INTERLEAVE_NONE, fp8 ? CU_TENSOR_MAP_SWIZZLE_NONE : CU_TENSOR_MAP_SWIZZLE_128B,
                         CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
     return r == CUDA_SUCCESS ? cudaSuccess : cudaErrorInvalidValue;
 }
 
-template <int D>
+template <typename KvT, int D>
 cudaError_t launch_wgmma(const DecodeParams& params, dim3 grid, cudaStream_t stream) {
     CUtensorMap map;
-    cudaError_t e = encode_kv_map(params, &map);
+    cudaError_t e = encode_kv_map(params, sizeof(KvT) == 1, &map);
     if (e != cudaSuccess) return e;
     using Layout = infra4j::mla::sm90::WgmmaLayout<D>;
-    auto kernel = infra4j::mla::sm90::decode_splitkv_wgmma<D>;
+    auto kernel = infra4j::mla::sm90::decode_splitkv_wgmma<KvT, D>;
     e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Layout::kAlloc);
     if (e != cudaSuccess) return e;
     kernel<<<grid, infra4j::mla::sm90::kWgmmaThreads, Layout::kAlloc, stream>>>(params, map);
@@ -110,11 +113,9 @@ cudaError_t launch_split(const DecodeParams& params, int total_splits, cudaStrea
         kernel<<<grid, infra4j::mla::sm90::kThreads, sizeof(Smem), stream>>>(params);
         return cudaGetLastError();
     }
-    // The wgmma kernel reads BF16 through a tensor map, which needs at least one block.
-    if constexpr (sizeof(KvT) == 2) {
-        if (choice != SplitKernel::kMma && params.num_blocks > 0) {
-            return launch_wgmma<D>(params, dim3(grid.y, grid.x), stream);
-        }
+    // The wgmma kernel reads the cache through a tensor map, which needs at least one block.
+    if (choice != SplitKernel::kMma && params.num_blocks > 0) {
+        return launch_wgmma<KvT, D>(params, dim3(grid.y, grid.x), stream);
     }
     using Smem = infra4j::mla::sm90::MmaSmem<D>;
     auto kernel = infra4j::mla::sm90::decode_splitkv_mma<KvT, D>;

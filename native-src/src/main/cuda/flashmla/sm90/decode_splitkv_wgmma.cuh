@@ -19,6 +19,8 @@
 
 #include <type_traits>
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_fp8.h>
 #include <math_constants.h>
 
 #include "flashmla/mla_params.cuh"
@@ -46,6 +48,7 @@ constexpr int kExactPShorter = 1024;
 constexpr int kBarPReady = 2;  // P, P_lo, alpha and the flag of the current tile are written
 constexpr int kBarPFree = 3;   // warpgroup 1 has finished reading them
 constexpr int kBarFinal = 4;   // 1 / l of every row is written
+constexpr int kBarExpand = 5;  // FP8: warpgroup 1 has read every raw tile of the stage it expands
 
 template <int D>
 struct WgmmaLayout {
@@ -62,7 +65,11 @@ struct WgmmaLayout {
     static constexpr int kInvL = kAlpha + kWgmmaRows * 4;
     static constexpr int kBadPages = kInvL + kWgmmaRows * 4;  // per stage: a bit per page whose block id is out of range
     static constexpr int kBars = kBadPages + 16;
-    static constexpr int kBytes = kBars + 4 * 8;  // full[2], empty[2]
+    static constexpr int kBytes = kBars + 6 * 8;  // full[2], empty[2], raw[2] (FP8)
+    // FP8: TMA lands a stage's raw bytes (64 tokens x d) in its upper half, as kCols tiles of 64 x 64
+    // bytes; the dequantisation expands them in place into the BF16 tiles.
+    static constexpr int kRawTile = 64 * 64;
+    static constexpr int kRaw = kStage - kCols * kRawTile;
     static constexpr int kAlloc = kBytes + 1024;  // the dynamic base is only 16-aligned: room to align it
     static_assert(kBars % 8 == 0, "mbarriers are 8-byte aligned");
     static_assert(kAlloc <= 232448, "fits the opt-in shared memory of an sm_90 CTA");
@@ -213,14 +220,61 @@ __device__ __forceinline__ void zero_dead_v_rows(unsigned char* stage, int first
     }
 }
 
-template <int D>
+// FP8 stage expansion by one warpgroup: thread (token r = wtid / 2, half h = wtid % 2) reads its
+// 32 bytes of each raw column tile, then (after all raw reads, since the BF16 tiles overwrite the
+// raw ones) writes bf16(e4m3 * scale) into the swizzled BF16 tiles. e4m3 -> f16 -> f32 is exact,
+// so this is the reference's bf16(float(e4m3) * scale) bit for bit.
+template <int kCols>
+__device__ __forceinline__ void expand_fp8_stage(unsigned char* stage, int raw_offset, const float (&scale)[5], int wtid,
+                                                 int barrier) {
+    const int r = wtid >> 1;
+    const int h = wtid & 1;
+    uint4 raw[kCols][2];
+#pragma unroll
+    for (int c = 0; c < kCols; ++c) {
+        const uint4* src = reinterpret_cast<const uint4*>(stage + raw_offset + c * 4096 + r * 64 + h * 32);
+        raw[c][0] = src[0];
+        raw[c][1] = src[1];
+    }
+    named_sync(barrier, 128);
+#pragma unroll
+    for (int c = 0; c < kCols; ++c) {
+        const float sc = scale[c >> 1];  // one scale per 128 values: two 64-column tiles
+        const uint32_t* w = reinterpret_cast<const uint32_t*>(&raw[c][0]);
+#pragma unroll
+        for (int piece = 0; piece < 4; ++piece) {  // 8 values -> one 16-byte BF16 chunk
+            uint32_t out[4];
+#pragma unroll
+            for (int k = 0; k < 2; ++k) {
+                uint32_t word = w[piece * 2 + k];
+#pragma unroll
+                for (int pair = 0; pair < 2; ++pair) {
+                    __half2_raw hr = __nv_cvt_fp8x2_to_halfraw2(
+                        static_cast<__nv_fp8x2_storage_t>((word >> (16 * pair)) & 0xFFFF), __NV_E4M3);
+                    float2 f = __half22float2(*reinterpret_cast<__half2*>(&hr));
+                    __nv_bfloat162 b = __floats2bfloat162_rn(f.x * sc, f.y * sc);
+                    out[k * 2 + pair] = *reinterpret_cast<uint32_t*>(&b);
+                }
+            }
+            const int chunk = h * 4 + piece;  // 16-byte chunk of the 128-byte row
+            *reinterpret_cast<uint4*>(stage + c * kTileBytes + r * 128 + ((chunk ^ (r & 7)) << 4)) =
+                make_uint4(out[0], out[1], out[2], out[3]);
+        }
+    }
+}
+
+// KvT: __nv_bfloat16 (the map reads BF16 tiles) or __nv_fp8_e4m3 (the map reads raw bytes, which
+// warpgroup 1 expands in place while warpgroup 0 works on the other stage).
+template <typename KvT, int D>
 __global__ void __launch_bounds__(kWgmmaThreads, 1)
     decode_splitkv_wgmma(const __grid_constant__ DecodeParams p, const __grid_constant__ CUtensorMap kv_map) {
+    constexpr bool kFp8 = sizeof(KvT) == 1;
     using L = WgmmaLayout<D>;
     extern __shared__ __align__(16) unsigned char smem_raw[];
     unsigned char* sm = smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023);
     uint64_t* full = reinterpret_cast<uint64_t*>(sm + L::kBars);
     uint64_t* empty = full + 2;
+    uint64_t* raw_full = full + 4;  // FP8: the raw bytes of a stage have landed
     float* s_alpha = reinterpret_cast<float*>(sm + L::kAlpha);
     float* s_inv_l = reinterpret_cast<float*>(sm + L::kInvL);
     int* s_bad = reinterpret_cast<int*>(sm + L::kBadPages);
@@ -272,23 +326,30 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             bad |= (block < 0 || block >= p.num_blocks) << pg;
         }
         s_bad[s] = bad;
-        mbar_arrive_expect_tx(&full[s], static_cast<uint32_t>(pages * L::kCols * p.page * 128));
+        constexpr int kRowBytes = kFp8 ? 64 : 128;  // bytes of one token in one 64-column tile
+        uint64_t* bar = kFp8 ? &raw_full[s] : &full[s];
+        unsigned char* base = kFp8 ? dst + L::kRaw : dst;
+        const int tile_bytes = kFp8 ? L::kRawTile : kTileBytes;
+        mbar_arrive_expect_tx(bar, static_cast<uint32_t>(pages * L::kCols * p.page * kRowBytes));
         for (int pg = 0; pg < pages; ++pg) {
             // An out-of-range block id reads zeros (TMA fills out-of-bounds boxes); its keys are masked.
             int block = table[pg];
 #pragma unroll
             for (int c = 0; c < L::kCols; ++c) {
-                tma_load_4d(dst + c * kTileBytes + pg * p.page * 128, &kv_map, &full[s], 64 * c, head_kv, 0, block,
+                tma_load_4d(base + c * tile_bytes + pg * p.page * kRowBytes, &kv_map, bar, 64 * c, head_kv, 0, block,
                             policy);
             }
         }
     };
 
     if (tid == 0) {
-        mbar_init(&full[0], 1);
-        mbar_init(&full[1], 1);
+        // BF16: the TMA completes `full`; FP8: warpgroup 1's 128 threads do, after expanding `raw_full`.
+        mbar_init(&full[0], kFp8 ? 128 : 1);
+        mbar_init(&full[1], kFp8 ? 128 : 1);
         mbar_init(&empty[0], kWgmmaThreads);
         mbar_init(&empty[1], kWgmmaThreads);
+        mbar_init(&raw_full[0], 1);
+        mbar_init(&raw_full[1], 1);
         mbar_init_fence();
     }
     __syncthreads();
@@ -393,6 +454,31 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
         }
         named_arrive(kBarFinal, kWgmmaThreads);
     } else {
+        // FP8: expand tile j into stage j % 2 (its raw bytes are in the stage's upper half), then
+        // signal `full` as the TMA does for BF16. Tile j + 1 is expanded after this warpgroup's P V of
+        // tile j, when its raw bytes (loaded one tile earlier) have surely landed. Expanding it before
+        // (while warpgroup 0 computes the scores of tile j) waited on that load: 0.7x BF16.
+        auto expand = [&](int j) {
+            const int s = j & 1;
+            const int t = key_begin + j * kWgmmaKeys + (wtid >> 1);
+            float scale[5] = {0.f, 0.f, 0.f, 0.f, 0.f};
+            if (t < key_stop) {
+                int block = p.block_table[static_cast<int64_t>(b) * p.max_blocks + (t >> page_shift)];
+                if (block >= 0 && block < p.num_blocks) {
+                    const float* src = p.kv_scales + ((static_cast<int64_t>(block) * p.page + (t & (p.page - 1))) *
+                                                          p.heads_kv + head_kv) * scale_groups<D>();
+#pragma unroll
+                    for (int g = 0; g < scale_groups<D>(); ++g) scale[g] = src[g];
+                }
+            }
+            mbar_wait(&raw_full[s], (j >> 1) & 1);
+            expand_fp8_stage<L::kCols>(sm + L::kK + s * L::kStage, L::kRaw, scale, wtid, kBarExpand);
+            fence_proxy_async();
+            mbar_arrive(&full[s]);
+        };
+        if constexpr (kFp8) {
+            if (num_tiles > 0) expand(0);
+        }
         for (int j = 0; j < num_tiles; ++j) {
             const int s = j & 1;
             const uint32_t stage = k_base + s * L::kStage;
@@ -407,6 +493,9 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
                 load_tile(j + 2);
             }
             __syncwarp();
+            if constexpr (kFp8) {
+                if (j + 1 < num_tiles) expand(j + 1);
+            }
         }
         named_sync(kBarFinal, kWgmmaThreads);
         inv_l[0] = s_inv_l[r_lo];
