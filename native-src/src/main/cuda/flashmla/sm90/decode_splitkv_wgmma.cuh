@@ -86,7 +86,7 @@ __device__ __forceinline__ uint64_t opaque(uint64_t x) {
 // O_half += P V_half (and += P_lo V_half): 4 (or 8) m64n256k16 over the 64 keys of a stage, then
 // waits for them. v is the first of the half's four 64-column tiles, read MN-major. Each variant is
 // one straight-line batch, so ptxas never sees an accumulator cross a divergent path mid-batch.
-template <bool kLo>
+template <bool kLo, bool kWait = true>
 __device__ __forceinline__ void pv_half(float (&o)[128], uint32_t p_addr, uint32_t plo_addr, uint32_t v) {
     const uint64_t dp = opaque(sw128_desc(p_addr, 16, 1024));
     const uint64_t dv = opaque(sw128_desc(v, kTileBytes, 1024));
@@ -100,8 +100,10 @@ __device__ __forceinline__ void pv_half(float (&o)[128], uint32_t p_addr, uint32
         for (int kk = 0; kk < 4; ++kk) wgmma_m64n256k16_ss_tb(o, dplo + kk * (32 >> 4), dv + kk * (2048 >> 4), 1);
     }
     wgmma_commit();
-    wgmma_wait<0>();
-    wgmma_fence_operand(o);
+    if constexpr (kWait) {
+        wgmma_wait<0>();
+        wgmma_fence_operand(o);
+    }
 }
 
 // S = Q K^T for one 64-key stage: 4 k-steps of m64n64k16 per 64-column tile, one commit group.
@@ -455,23 +457,26 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
         named_arrive(kBarFinal, kWgmmaThreads);
     } else {
         // FP8: expand tile j into stage j % 2 (its raw bytes are in the stage's upper half), then
-        // signal `full` as the TMA does for BF16. Tile j + 1 is expanded after this warpgroup's P V of
-        // tile j, when its raw bytes (loaded one tile earlier) have surely landed. Expanding it before
-        // (while warpgroup 0 computes the scores of tile j) waited on that load: 0.7x BF16.
+        // signal `full` as the TMA does for BF16. Tile j + 1 is expanded while this warpgroup's P V of
+        // tile j runs on the tensor cores; its raw bytes were requested a tile earlier and waited for
+        // during the wait for P. (Expanding before that wait exposed the load: 0.7x BF16; after the
+        // P V, the expansion itself: 0.55x.) The code has no branch while the P V is in flight
+        // (ptxas would serialise the wgmma): after the last tile it expands stale bytes into a free
+        // stage, waits on a completed phase and signals a barrier nobody waits on.
         auto expand = [&](int j) {
             const int s = j & 1;
-            const int t = key_begin + j * kWgmmaKeys + (wtid >> 1);
-            float scale[5] = {0.f, 0.f, 0.f, 0.f, 0.f};
-            if (t < key_stop) {
-                int block = p.block_table[static_cast<int64_t>(b) * p.max_blocks + (t >> page_shift)];
-                if (block >= 0 && block < p.num_blocks) {
-                    const float* src = p.kv_scales + ((static_cast<int64_t>(block) * p.page + (t & (p.page - 1))) *
-                                                          p.heads_kv + head_kv) * scale_groups<D>();
+            const bool real = j < num_tiles;
+            const int t = min(key_begin + j * kWgmmaKeys + (wtid >> 1), key_stop - 1);
+            const int block = p.block_table[static_cast<int64_t>(b) * p.max_blocks + (t >> page_shift)];
+            const bool ok = real && key_begin + j * kWgmmaKeys + (wtid >> 1) < key_stop && block >= 0 &&
+                            block < p.num_blocks;
+            const float* src = p.kv_scales + (ok ? ((static_cast<int64_t>(block) * p.page + (t & (p.page - 1))) *
+                                                        p.heads_kv + head_kv) * scale_groups<D>()
+                                                 : 0);
+            float scale[5];
 #pragma unroll
-                    for (int g = 0; g < scale_groups<D>(); ++g) scale[g] = src[g];
-                }
-            }
-            mbar_wait(&raw_full[s], (j >> 1) & 1);
+            for (int g = 0; g < 5; ++g) scale[g] = (g < scale_groups<D>() && ok) ? src[g < scale_groups<D>() ? g : 0] : 0.f;
+            mbar_wait(&raw_full[s], ((j >> 1) & 1) ^ (real ? 0 : 1));
             expand_fp8_stage<L::kCols>(sm + L::kK + s * L::kStage, L::kRaw, scale, wtid, kBarExpand);
             fence_proxy_async();
             mbar_arrive(&full[s]);
@@ -485,7 +490,12 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             named_sync(kBarPReady, kWgmmaThreads);
             rescale_rows(o, s_alpha[r_lo], s_alpha[r_lo + 8]);
             const uint32_t plo_base = L::kPloInStage ? stage + 8 * kTileBytes : smem_u32(sm + L::kPlo);
-            pv_half<kLo>(o, p_base, plo_base, stage + 4 * kTileBytes);
+            pv_half<kLo, !kFp8>(o, p_base, plo_base, stage + 4 * kTileBytes);
+            if constexpr (kFp8) {
+                expand(j + 1);
+                wgmma_wait<0>();
+                wgmma_fence_operand(o);
+            }
             named_arrive(kBarPFree, kWgmmaThreads);
             mbar_arrive(&empty[s]);
             if (tid == producer && j + 2 < num_tiles) {
@@ -493,9 +503,6 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
                 load_tile(j + 2);
             }
             __syncwarp();
-            if constexpr (kFp8) {
-                if (j + 1 < num_tiles) expand(j + 1);
-            }
         }
         named_sync(kBarFinal, kWgmmaThreads);
         inv_l[0] = s_inv_l[r_lo];
