@@ -1,6 +1,6 @@
-// MLA decode on Hopper tensor cores with wgmma and TMA (BF16 cache): one split of one sequence's
-// keys, one KV head, 64 query rows per CTA, two warpgroups. The design, its sources and the
-// measurements behind it are in ../DESIGN.md ("stage A" of §2.2 and §3.2).
+// MLA decode on Hopper tensor cores with wgmma and TMA: one split of one sequence's keys, one KV
+// head, 64 query rows per CTA, two warpgroups. The design, its sources and the measurements behind
+// it are in ../DESIGN.md ("stage A" of §2.2 and §3.2; what was measured and tried in §8).
 //
 // - Shared memory: Q (64 rows x d, in 64-column tiles), two stages of 64 keys x d loaded by TMA in
 //   the 128-byte-swizzled layout wgmma reads, and P (64 x 64 BF16). V is not loaded separately: it
@@ -8,9 +8,10 @@
 // - Warpgroup 0 computes S = Q K^T (m64n64k16, both operands in shared memory), the online softmax,
 //   writes P and each row's rescale factor, then accumulates O[:, 0:256] += P V[:, 0:256].
 //   Warpgroup 1 waits for P and accumulates O[:, 256:512]. Each holds 64 x 256 FP32 of O.
-// - Precision: a BF16 P loses up to 2^-9 of each weight, too much for short or freshly peaked rows
-//   (DESIGN.md §3.3). So short sequences, and tiles where warpgroup 0's vote finds a row whose
-//   running sum is still below 8, also multiply P_lo = bf16(p - bf16(p)), which restores 16 bits of each weight.
+// - Precision: a BF16 P loses up to 2^-9 of each weight, too much for short sequences (DESIGN.md
+//   §3.3, §8). Their CTAs also multiply P_lo = bf16(p - bf16(p)), which restores 16 bits of each weight.
+// - FP8 caches: TMA lands the raw bytes in the upper half of a stage and warpgroup 1 expands them in
+//   place to BF16 while its P V of the previous tile runs.
 // - Stages are released through `empty` mbarriers once both warpgroups' wgmma have retired; a thread
 //   of warpgroup 1 then issues the TMA of the tile two ahead.
 #pragma once

@@ -165,7 +165,7 @@ public final class MlaBenchmarks {
                 .environment("GPU", gpu.name())
                 .environment("driver", opt.getOrDefault("--driver", "?"))
                 .environment("commit", opt.getOrDefault("--commit", "?"))
-                .environment("kernel", System.getenv().getOrDefault("INFRA4J_MLA_KERNEL", "mma") + " (INFRA4J_MLA_KERNEL)")
+                .environment("kernel", System.getenv().getOrDefault("INFRA4J_MLA_KERNEL", "wgmma") + " (INFRA4J_MLA_KERNEL)")
                 .table(table)
                 .appendTo(Path.of(opt.getOrDefault("--out", "benchmarks/results")));
         System.out.println("results appended to " + md);
