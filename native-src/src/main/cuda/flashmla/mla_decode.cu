@@ -45,6 +45,11 @@ SplitKernel chosen_kernel() {
     return kernel;
 }
 
+bool env_flag(const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr && std::strcmp(v, "1") == 0;
+}
+
 bool exact_p() {
     static const bool exact = [] {
         const char* v = std::getenv("INFRA4J_MLA_EXACT_P");
@@ -172,6 +177,7 @@ INFRA4J_API int infra4j_mla_decode(const infra4j_mla_problem* p, const void* q, 
     params.causal = p->causal;
     params.scale_log2 = p->softmax_scale * 1.4426950408889634f;
     params.exact_p = exact_p() ? 1 : 0;
+    params.rs_p = env_flag("INFRA4J_MLA_RS_P") ? 1 : 0;
     int rows_per_kv = p->seqlen_q * (p->heads_q / p->heads_kv);
     static_assert(infra4j::mla::sm90::kRows == infra4j::mla::sm90::kMmaRows && infra4j::mla::sm90::kRows == infra4j::mla::sm90::kWgmmaRows,
                   "every kernel tiles 64 rows");

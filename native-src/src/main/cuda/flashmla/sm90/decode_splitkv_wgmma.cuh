@@ -407,8 +407,10 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
     float inv_l[2];  // what each path leaves for the epilogue: 1 / l and (warpgroup 0) m and l
 
     // hi/lo P or not is decided once per CTA, so no wgmma sits in code that diverges per tile.
-    auto main_loop = [&](auto lo_tag) {
+    auto main_loop = [&](auto lo_tag, auto rs_tag) {
     constexpr bool kLo = decltype(lo_tag)::value;
+    constexpr bool kRsP = decltype(rs_tag)::value;  // warpgroup 0's P from registers (BF16 P only)
+    static_assert(!(kLo && kRsP), "hi/lo P goes through shared memory");
     if (wg == 0) {
         // (Issuing the next tile's scores before this tile's P V would overlap them, but keeping both
         // accumulators live needs more than 255 registers: ptxas spills 768 bytes.)
@@ -432,6 +434,41 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
                 l_run[x] = l_run[x] * alpha[x] + rs[x];
             }
 
+            if constexpr (kRsP) {
+                // P stays in registers as wgmma A fragments: the accumulator's pairs of columns
+                // {8k, 8k+1}, {8k+2, 8k+3}, {8k+4, 8k+5}, {8k+6, 8k+7} are k-step k's four registers.
+                // This warpgroup's P V starts before P is stored for warpgroup 1. No branch while it
+                // is in flight: warpgroup 1 arrives once on kBarPFree before its first tile.
+                uint32_t pa[4][4];
+#pragma unroll
+                for (int e = 0; e < 32; e += 2) {
+                    __nv_bfloat162 v = __floats2bfloat162_rn(sc[e], sc[e + 1]);
+                    pa[e >> 3][(e & 7) >> 1] = *reinterpret_cast<uint32_t*>(&v);
+                }
+                if (key_stop - t0 < kWgmmaKeys) zero_dead_v_rows(sm + L::kK + s * L::kStage, key_stop - t0, wtid);
+                fence_proxy_async();
+                rescale_rows(o, alpha[0], alpha[1]);
+                const uint64_t dv = opaque(sw128_desc(stage, kTileBytes, 1024));
+                wgmma_fence_operand(o);
+                wgmma_fence();
+#pragma unroll
+                for (int kk = 0; kk < 4; ++kk) wgmma_m64n256k16_rs_tb(o, pa[kk], dv + kk * (2048 >> 4), 1);
+                wgmma_commit();
+                named_sync(kBarPFree, kWgmmaThreads);
+                unsigned char* sp = sm + L::kP;
+#pragma unroll
+                for (int e = 0; e < 32; e += 2) {
+                    *reinterpret_cast<uint32_t*>(sp + sw128_offset(r_lo + 8 * ((e >> 1) & 1), 8 * (e >> 2) + 2 * quad)) =
+                        pa[e >> 3][(e & 7) >> 1];
+                }
+                s_alpha[r_lo] = alpha[0];  // every thread of the quad writes the same value
+                s_alpha[r_lo + 8] = alpha[1];
+                fence_proxy_async();
+                named_arrive(kBarPReady, kWgmmaThreads);
+                wgmma_wait<0>();
+                wgmma_fence_operand(o);
+                mbar_arrive(&empty[s]);
+            } else {
             // Warpgroup 1 must be done with the previous tile's P before it is overwritten.
             if (j > 0) named_sync(kBarPFree, kWgmmaThreads);
             unsigned char* splo = L::kPloInStage ? sm + L::kK + s * L::kStage + 8 * kTileBytes : sm + L::kPlo;
@@ -447,8 +484,10 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             rescale_rows(o, alpha[0], alpha[1]);
             pv_half<kLo>(o, p_base, smem_u32(splo), stage);
             mbar_arrive(&empty[s]);
+            }
         }
-        if (num_tiles > 0) named_sync(kBarPFree, kWgmmaThreads);  // matches warpgroup 1's last arrive
+        // Matches warpgroup 1's last arrive (with kRsP, warpgroup 1 also arrives once up front).
+        if (kRsP || num_tiles > 0) named_sync(kBarPFree, kWgmmaThreads);
 #pragma unroll
         for (int x = 0; x < 2; ++x) inv_l[x] = l_run[x] > 0.f ? 1.f / l_run[x] : 0.f;
         if (quad == 0) {
@@ -485,6 +524,7 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
         if constexpr (kFp8) {
             if (num_tiles > 0) expand(0);
         }
+        if constexpr (kRsP) named_arrive(kBarPFree, kWgmmaThreads);
         for (int j = 0; j < num_tiles; ++j) {
             const int s = j & 1;
             const uint32_t stage = k_base + s * L::kStage;
@@ -512,9 +552,13 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
     };
 
     if (p.exact_p != 0 || seqlen < kExactPShorter) {
-        main_loop(std::true_type{});
+        main_loop(std::true_type{}, std::false_type{});
     } else {
-        main_loop(std::false_type{});
+        if (p.rs_p != 0) {
+            main_loop(std::false_type{}, std::true_type{});
+        } else {
+            main_loop(std::false_type{}, std::false_type{});
+        }
     }
 
     // Normalised split output (FP32) and its log-sum-exp, as the combine expects.
