@@ -27,8 +27,8 @@ struct DecodeParams {
     int causal;
     float scale_log2;         // softmax scale * log2(e): the kernels use exp2
     int row_tiles;            // tiles of query rows per KV head
-    int exact_p;
-    int rs_p;                 // wgmma kernel: 1 feeds warpgroup 0's P V from registers (INFRA4J_MLA_RS_P=1)              // wgmma kernel: 1 multiplies P as hi + lo on every tile (INFRA4J_MLA_EXACT_P=1)
+    int exact_p;              // wgmma kernel: 1 multiplies P as hi + lo on every tile (INFRA4J_MLA_EXACT_P=1)
+    int rs_p;                 // wgmma kernel: 1 (default) feeds warpgroup 0's P V from registers (INFRA4J_MLA_RS_P=0: from shared memory)
 };
 
 // The split (0-based within the plan) -> its sequence, by binary search over the split offsets.
