@@ -6,8 +6,9 @@
 //   the 128-byte-swizzled layout wgmma reads, and P (64 x 64 BF16). V is not loaded separately: it
 //   is the first 512 columns of the same key stage, read through an MN-major descriptor.
 // - Warpgroup 0 computes S = Q K^T (m64n64k16, both operands in shared memory), the online softmax,
-//   writes P and each row's rescale factor, then accumulates O[:, 0:256] += P V[:, 0:256].
-//   Warpgroup 1 waits for P and accumulates O[:, 256:512]. Each holds 64 x 256 FP32 of O.
+//   accumulates O[:, 0:256] += P V[:, 0:256] with P in registers, then writes P and each row's
+//   rescale factor to shared memory. Warpgroup 1 waits for them and accumulates O[:, 256:512].
+//   Each holds 64 x 256 FP32 of O.
 // - Precision: a BF16 P loses up to 2^-9 of each weight, too much for short sequences (DESIGN.md
 //   §3.3, §8). Their CTAs also multiply P_lo = bf16(p - bf16(p)), which restores 16 bits of each weight.
 // - FP8 caches: TMA lands the raw bytes in the upper half of a stage and warpgroup 1 expands them in
