@@ -12,9 +12,14 @@
 #                                                full logs to OUT and a summary to stdout. what: all
 #                                                (default); tests (GPU tests and the PyTorch codec
 #                                                parity); bench (JMH, C baseline, kernels, PyTorch peer);
-#                                                smoke (two test classes: a quick check of the bundle).
+#                                                smoke (two test classes: a quick check of the bundle);
+#                                                mla (the MLA tests and benchmark only).
 #                                                Each stage has a time limit (STAGE_LIMIT_* seconds) so
 #                                                that the logs always come back.
+#   MLA_AB="VAR=value ..." with mla: after the default runs, the MLA tests and benchmark run again
+#                                                under those variables (a kernel switch), in the same
+#                                                command, so the two tables compare on one warm GPU; the
+#                                                variant's tables go to OUT/ab-*.md, not to the results.
 #
 # With the device tool: bundle here, then run with carry [".device"] the command
 #   bash integration-tests/run-gpu.sh run "$OUT"
@@ -149,6 +154,20 @@ run() {
         --peer-json "$logs/torch-mla-peer.json" --out "$logs/results" --commit "$commit" --driver "$driver" >>"$logs/mla.log" 2>&1 \
         || { say "MLA benchmark failed (see mla.log)"; rc=1; }
     grep -E " ms |failed|results appended" "$logs/mla.log" | tee -a "$summary"
+    if [ "$what" = mla ] && [ -n "${MLA_AB:-}" ]; then
+      say "== A/B: MLA tests and benchmark again with $MLA_AB"
+      # shellcheck disable=SC2086  # MLA_AB is a list of VAR=value words
+      env $MLA_AB timeout "${STAGE_LIMIT_TESTS:-300}" "${jvm[@]}" -Xmx24g -jar "$b/junit-console.jar" execute \
+          --class-path "$cp" --select-class io.infra4j.integration.MlaDecodeGpuTest --details=tree --disable-banner \
+          --disable-ansi-colors >"$logs/gpu-tests-ab.log" 2>&1 || rc=1
+      grep -E "tests (successful|failed)|✘" "$logs/gpu-tests-ab.log" | head -n 20 | tee -a "$summary"
+      # shellcheck disable=SC2086
+      env $MLA_AB timeout "${STAGE_LIMIT_MLA:-300}" "${jvm[@]}" -Xmx24g -cp "$cp" io.infra4j.benchmarks.flashmla.MlaBenchmarks \
+          --peer-json "$logs/torch-mla-peer.json" --out "$logs/results-ab" --commit "$commit ($MLA_AB)" --driver "$driver" \
+          >"$logs/mla-ab.log" 2>&1 || say "MLA A/B benchmark failed (see mla-ab.log)"
+      grep -E " ms |failed" "$logs/mla-ab.log" | tee -a "$summary"
+      for f in "$logs"/results-ab/*.md; do [ -f "$f" ] && cp "$f" "$out/ab-$(basename "$f")"; done
+    fi
   fi
 
   # At most 8 files come back: the summary, the results, and one archive of everything.
