@@ -43,6 +43,7 @@ final class DecodeArgs {
             throw new IllegalArgumentException("q: expected batch, seqlen_q and heads_q >= 1, got shape " + Arrays.toString(qs));
         }
         int32(qs, "q");
+        aligned16(q, "q");
         if (!MlaConstants.isHeadDim(qs[3])) {
             throw new IllegalArgumentException("q: expected head_dim 576 or 512, got " + qs[3] + " (shape " + Arrays.toString(qs) + ")");
         }
@@ -51,6 +52,7 @@ final class DecodeArgs {
         Device device = q.device();
         sameDevice(kv.data(), "kv", device);
         contiguous(kv.data(), "kv");
+        aligned16(kv.data(), "kv");
         if (kv.isFp8()) {
             sameDevice(kv.scales(), "kvScales", device);
             contiguous(kv.scales(), "kvScales");
@@ -114,6 +116,7 @@ final class DecodeArgs {
         sameDevice(lse, "lse", device);
         layout(out, "out", DType.BF16, 4, "[batch, seqlen_q, heads_q, " + s.headDimV() + "]");
         layout(lse, "lse", DType.F32, 3, "[batch, heads_q, seqlen_q]");
+        aligned16(out, "out");
         long[] o = {s.batch(), s.seqlenQ(), s.headsQ(), s.headDimV()};
         if (!Arrays.equals(o, out.shape())) {
             throw new IllegalArgumentException("out: expected shape " + Arrays.toString(o) + " (head_dim_v is "
@@ -186,6 +189,18 @@ final class DecodeArgs {
         if (!t.isContiguous()) {
             throw new IllegalArgumentException(name + ": expected a contiguous tensor, got shape "
                     + Arrays.toString(t.shape()) + " with strides " + Arrays.toString(t.strides()) + "; copy it first");
+        }
+    }
+
+    /**
+     * The kernels move q, the cache and out 16 bytes at a time (and TMA reads the cache), so their
+     * first byte must be 16-aligned. Fresh tensors are; a view that starts mid-row of another tensor
+     * may not be, and a misaligned access would end the CUDA context rather than raise an error.
+     */
+    private static void aligned16(Tensor t, String name) {
+        if (t.address() % 16 != 0) {
+            throw new IllegalArgumentException(name + ": expected a 16-byte-aligned tensor (the kernels move 16 bytes at a "
+                    + "time), got one at byte offset " + t.byteOffset() + " of its storage; copy it into a fresh tensor");
         }
     }
 

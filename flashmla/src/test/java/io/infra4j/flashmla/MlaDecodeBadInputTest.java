@@ -69,6 +69,28 @@ class MlaDecodeBadInputTest {
         assertDoesNotThrow(() -> MlaDecode.decode(p.q, p.kv, p.blockTable, p.seqlens, plan, MlaOptions.defaults(), scope));
     }
 
+    /** A contiguous view that starts 2 bytes into its storage: same shape and dtype, misaligned. */
+    private Tensor shiftedCopyOf(Tensor t) {
+        long n = t.numel();
+        Tensor storage = scope.empty(t.dtype(), Device.CPU, n + 8);
+        return storage.slice(0, 1, n + 1).view(t.shape());
+    }
+
+    @Test
+    void misalignedTensors() {
+        Tensor q = shiftedCopyOf(p.q);
+        refused("q", () -> decode(q, p.kv, p.blockTable, p.seqlens, plan), "16-byte", "byte offset 2");
+        KvCache kv = KvCache.bf16(shiftedCopyOf(p.kv.data()));
+        refused("kv", () -> decode(p.q, kv, p.blockTable, p.seqlens, plan), "16-byte");
+        Tensor o = shiftedCopyOf(out);
+        refused("out", () -> MlaDecode.decodeInto(p.q, p.kv, p.blockTable, p.seqlens, plan, MlaOptions.defaults(), o, lse),
+                "16-byte");
+        // A view 8 rows in stays aligned (a row of q is 1152 bytes) and is accepted.
+        Tensor rows = scope.empty(DType.BF16, Device.CPU, p.q.numel() + 8 * 576).slice(0, 8 * 576, p.q.numel() + 8 * 576)
+                .view(p.q.shape());
+        assertDoesNotThrow(() -> decode(rows, p.kv, p.blockTable, p.seqlens, plan));
+    }
+
     @Test
     void nulls() {
         refused("q", () -> decode(null, p.kv, p.blockTable, p.seqlens, plan), "null");
