@@ -101,20 +101,5 @@ __device__ __forceinline__ void named_sync(int id, int count) {
 __device__ __forceinline__ void named_arrive(int id, int count) {
     asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(count) : "memory");
 }
-// A barrier among `count` threads that also returns whether any of them passed true.
-__device__ __forceinline__ bool named_sync_or(int id, int count, bool pred) {
-    uint32_t result;
-    asm volatile(
-        "{\n"
-        ".reg .pred in, out;\n"
-        "setp.ne.u32 in, %1, 0;\n"
-        "bar.red.or.pred out, %2, %3, in;\n"
-        "selp.u32 %0, 1, 0, out;\n"
-        "}\n"
-        : "=r"(result)
-        : "r"(static_cast<uint32_t>(pred)), "r"(id), "r"(count)
-        : "memory");
-    return result != 0;
-}
 
 }  // namespace infra4j::mla::sm90
