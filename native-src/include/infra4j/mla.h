@@ -15,9 +15,11 @@
  * V is the first head_dim_v dimensions of K. Query token i of seqlen_q sees keys
  * 0 .. cache_seqlen - seqlen_q + i when causal, all cache_seqlen keys otherwise.
  *
- * A plan, made on the host from the lengths once per decoding step and reused by every layer, cuts
- * each sequence's keys into splits of plan.chunk tokens; the decode kernel runs one work item per
- * (split, KV head, tile of query rows) and a combine kernel merges the splits of each query row.
+ * A plan, made on the host from the lengths once per decoding step and reused by every layer, deals
+ * the 64-key tiles of all sequences out to parts of equal cost (one per multiprocessor by default); a
+ * sequence is cut into splits where it crosses from one part to the next. The decode kernel runs a
+ * CTA per (part, KV head, tile of 64 query rows), which walks its part's splits, and a combine kernel
+ * merges the splits of each query row.
  */
 #ifndef INFRA4J_MLA_H
 #define INFRA4J_MLA_H
@@ -43,9 +45,14 @@ typedef struct infra4j_mla_problem {
 } infra4j_mla_problem;
 
 /*
- * The plan in device memory, int32: [0] chunk (tokens per split, a multiple of 64), [1] total splits,
- * [2 .. 2 + batch] split offsets (exclusive prefix sums of each sequence's split count, batch + 1
- * entries). Java builds it; these give its size and the scratch the decode needs for it.
+ * The plan in device memory, int32:
+ *   [0] parts P, [1] total splits S,
+ *   [2 .. 2 + batch] split offsets (exclusive prefix sums of each sequence's split count, batch + 1
+ *       entries; an empty sequence has none; the splits of a sequence are consecutive),
+ *   then P + 1 part starts (part p runs splits start[p] .. start[p + 1] - 1),
+ *   then 2 S words: split s covers keys [begin, end) of its sequence, begin a multiple of 64.
+ * Java builds it. infra4j_mla_plan_words gives the size of its head ([0] to the offsets), which does
+ * not depend on the lengths; the whole plan has head + P + 1 + 2 S words.
  */
 INFRA4J_API int64_t infra4j_mla_plan_words(int32_t batch);
 

@@ -20,7 +20,7 @@ __global__ void __launch_bounds__(kCombineWarps * 32) combine_splits(DecodeParam
     if (row >= rows_b) return;
     const int i = row / p.heads_q;
     const int h = row % p.heads_q;
-    const int32_t* offsets = p.plan + 2;
+    const int32_t* offsets = plan_offsets(p.plan);
     const int first = offsets[b];
     const int last = offsets[b + 1];
 

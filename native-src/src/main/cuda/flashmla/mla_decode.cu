@@ -1,6 +1,7 @@
 // C ABI of the MLA decode (include/infra4j/mla.h): checks the problem, then launches the split
 // kernel and the combine kernel on the caller's stream.
 #include <cmath>
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -108,6 +109,9 @@ cudaError_t launch_wgmma(const DecodeParams& params, dim3 grid, cudaStream_t str
     e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Layout::kAlloc);
     if (e != cudaSuccess) return e;
     kernel<<<grid, infra4j::mla::sm90::kWgmmaThreads, Layout::kAlloc, stream>>>(params, map);
+#ifdef INFRA4J_MLA_TRACE
+    infra4j::mla::sm90::mla_trace_print<<<1, 1, 0, stream>>>();
+#endif
     return cudaGetLastError();
 }
 
@@ -125,7 +129,15 @@ cudaError_t launch_split(const DecodeParams& params, int total_splits, cudaStrea
     }
     // The wgmma kernel reads the cache through a tensor map, which needs at least one block.
     if (choice != SplitKernel::kMma && params.num_blocks > 0) {
-        return launch_wgmma<KvT, D>(params, dim3(grid.y, grid.x), stream);
+        // One CTA per part and (KV head, row tile), at most one per multiprocessor and row tile: the
+        // kernel walks its parts, so any count is correct and the SM count balances best.
+        int device = 0;
+        int sms = 0;
+        cudaError_t e = cudaGetDevice(&device);
+        if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+        if (e != cudaSuccess) return e;
+        const unsigned parts = static_cast<unsigned>(std::min(total_splits, std::max(sms, 1)));
+        return launch_wgmma<KvT, D>(params, dim3(grid.y, parts), stream);
     }
     using Smem = infra4j::mla::sm90::MmaSmem<D>;
     auto kernel = infra4j::mla::sm90::decode_splitkv_mma<KvT, D>;
@@ -138,7 +150,7 @@ cudaError_t launch_split(const DecodeParams& params, int total_splits, cudaStrea
 }  // namespace
 
 INFRA4J_API int64_t infra4j_mla_plan_words(int32_t batch) {
-    return batch < 0 ? -1 : 2 + static_cast<int64_t>(batch) + 1;
+    return batch < 0 ? -1 : 2 + static_cast<int64_t>(batch) + 1;  // the head: parts, splits, split offsets
 }
 
 INFRA4J_API int64_t infra4j_mla_workspace_bytes(const infra4j_mla_problem* p, int32_t total_splits) {

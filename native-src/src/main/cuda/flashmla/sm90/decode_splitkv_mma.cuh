@@ -142,14 +142,11 @@ __global__ void __launch_bounds__(kMmaThreads, 1) decode_splitkv_mma(DecodeParam
     const int g = lane >> 2;    // mma fragment row (and +8)
     const int tq = lane & 3;    // mma fragment column pair
 
-    const int32_t* offsets = p.plan + 2;
-    const int chunk = p.plan[0];
-    const int b = batch_of_split(offsets, p.batch, split);
-    const int capacity = p.max_blocks * p.page;
-    int seqlen = p.seqlens[b];
-    seqlen = seqlen < 0 ? 0 : (seqlen > capacity ? capacity : seqlen);
-    const int key_begin = (split - offsets[b]) * chunk;
-    const int key_end = min(seqlen, key_begin + chunk);
+    const SplitWork work = split_work(p, split);
+    const int b = work.b;
+    const int seqlen = work.seqlen;
+    const int key_begin = work.key_begin;
+    const int key_end = work.key_end;
 
     const int heads_per_kv = p.heads_q / p.heads_kv;
     const int rows_per_kv = p.seqlen_q * heads_per_kv;

@@ -55,15 +55,11 @@ __global__ void __launch_bounds__(kThreads, 1) decode_splitkv_simt(DecodeParams 
     const int warp = tid >> 5;
     const int lane = tid & 31;
 
-    const int32_t* offsets = p.plan + 2;
-    const int chunk = p.plan[0];
-    const int b = batch_of_split(offsets, p.batch, split);
-    const int split_in_seq = split - offsets[b];
-    const int capacity = p.max_blocks * p.page;
-    int seqlen = p.seqlens[b];
-    seqlen = seqlen < 0 ? 0 : (seqlen > capacity ? capacity : seqlen);
-    const int key_begin = split_in_seq * chunk;
-    const int key_end = min(seqlen, key_begin + chunk);
+    const SplitWork work = split_work(p, split);
+    const int b = work.b;
+    const int seqlen = work.seqlen;
+    const int key_begin = work.key_begin;
+    const int key_end = work.key_end;
 
     const int heads_per_kv = p.heads_q / p.heads_kv;
     const int rows_per_kv = p.seqlen_q * heads_per_kv;

@@ -18,6 +18,9 @@
 #pragma once
 
 #include <cuda.h>
+#ifdef INFRA4J_MLA_TRACE
+#include <cstdio>
+#endif
 
 #include <type_traits>
 #include <cuda_bf16.h>
@@ -67,7 +70,8 @@ struct WgmmaLayout {
     static constexpr int kInvL = kAlpha + kWgmmaRows * 4;
     static constexpr int kBadPages = kInvL + kWgmmaRows * 4;  // per stage: a bit per page whose block id is out of range
     static constexpr int kBars = kBadPages + 16;
-    static constexpr int kBytes = kBars + 6 * 8;  // full[2], empty[2], raw[2] (FP8)
+    static constexpr int kWork = kBars + 6 * 8;   // full[2], empty[2], raw[2] (FP8); then the CTA's part and split
+    static constexpr int kBytes = kWork + 2 * 4;
     // FP8: TMA lands a stage's raw bytes (64 tokens x d) in its upper half, as kCols tiles of 64 x 64
     // bytes; the dequantisation expands them in place into the BF16 tiles.
     static constexpr int kRawTile = 64 * 64;
@@ -140,6 +144,38 @@ __device__ __forceinline__ void rescale_rows(float (&o)[128], float alpha0, floa
         for (int i = 0; i < 128; ++i) o[i] *= ((i >> 1) & 1) ? alpha1 : alpha0;
     }
 }
+
+// Dev only (-DINFRA4J_MLA_TRACE): clock64 stamps of one CTA's tiles 8..23 on its 5th launch, printed
+// at the end of the kernel, to see where a tile's time goes. The stamp is a predicated store, so it
+// adds no branch while a wgmma is in flight.
+#ifdef INFRA4J_MLA_TRACE
+__device__ unsigned long long g_mla_trace[2][16][8];
+__device__ int g_mla_trace_launch;
+__device__ long long g_mla_trace_hdr[4];
+// Printed by its own kernel after each decode launch: a printf in the decode kernel would make ptxas
+// serialise its wgmma.
+__global__ void mla_trace_print() {
+    if (g_mla_trace_launch == 5) {
+        const long long t0 = g_mla_trace_hdr[3];
+        printf("TRACE tiles=%lld cycles=%lld ns=%lld\n", g_mla_trace_hdr[0], g_mla_trace_hdr[1], g_mla_trace_hdr[2]);
+        for (int w = 0; w < 2; ++w)
+            for (int jj = 8; jj < 24 && jj < g_mla_trace_hdr[0]; ++jj) {
+                unsigned long long* t = g_mla_trace[w][jj & 15];
+                printf("TRACE wg%d j%2d %lld %lld %lld %lld %lld %lld %lld %lld\n", w, jj, (long long)t[0] - t0,
+                       (long long)t[1] - t0, (long long)t[2] - t0, (long long)t[3] - t0, (long long)t[4] - t0,
+                       (long long)t[5] - t0, (long long)t[6] - t0, (long long)t[7] - t0);
+            }
+    }
+    ++g_mla_trace_launch;
+}
+__device__ __forceinline__ void trace_point(bool on, unsigned long long* dst) {
+    asm volatile("{\n.reg .pred p;\n.reg .u64 t;\nsetp.ne.b32 p, %0, 0;\nmov.u64 t, %%clock64;\n@p st.global.u64 [%1], t;\n}\n"
+                 ::"r"(static_cast<int>(on)), "l"(dst) : "memory");
+}
+#define MLA_TRACE(jj, k) trace_point(trace_on && (jj) >= 8 && (jj) < 24, &g_mla_trace[wg][(jj) & 15][k])
+#else
+#define MLA_TRACE(jj, k)
+#endif
 
 // The per-tile row state of a thread: rows r_lo and r_lo + 8 of the 64-row tile.
 struct TileRows {
@@ -283,9 +319,35 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
     float* s_inv_l = reinterpret_cast<float*>(sm + L::kInvL);
     int* s_bad = reinterpret_cast<int*>(sm + L::kBadPages);
 
+    // Persistent over the plan's parts (mla.h): blockIdx.y runs parts y, y + gridDim.y, ..., each a
+    // run of splits that together cost the same as any other part's (DESIGN.md §5), so every CTA
+    // finishes at about the same time however the lengths vary. Each split starts afresh: the
+    // previous one's loads and barrier phases have all completed.
+    // The loop state (part, split; split -1 when done) lives in shared memory: the split's body needs
+    // every register, and two more live across it made ptxas spill.
+    int* s_work = reinterpret_cast<int*>(sm + L::kWork);
+    auto next_work = [&](int part, int split) {  // thread 0: the split after (part, split), or -1
+        const int32_t* starts = plan_part_starts(p.plan, p.batch);
+        const int parts = p.plan[0];
+        ++split;
+        while (part < parts && split >= starts[part + 1]) {
+            part += gridDim.y;
+            split = part < parts ? starts[part] : -1;
+        }
+        s_work[0] = part;
+        s_work[1] = part < parts ? split : -1;
+    };
+    if (threadIdx.x == 0) {
+        const int part = blockIdx.y;
+        next_work(part, part < p.plan[0] ? plan_part_starts(p.plan, p.batch)[part] - 1 : -2);
+    }
+    for (;;) {
+    __syncthreads();
+    const int split = *static_cast<volatile int*>(s_work + 1);
+    if (split < 0) break;
+    __syncthreads();
     // The row tiles of one KV stream are neighbours in launch order, so they run together and
     // the stream comes from DRAM once and from L2 for the others.
-    const int split = blockIdx.y;
     const int head_kv = blockIdx.x / p.row_tiles;
     const int tile = blockIdx.x % p.row_tiles;
     const int tid = threadIdx.x;
@@ -294,15 +356,19 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
     const int lane = tid & 31;
     const int r_lo = ((wtid >> 5) << 4) + (lane >> 2);  // accumulator rows r_lo and r_lo + 8
     const int quad = lane & 3;
+#ifdef INFRA4J_MLA_TRACE
+    const bool trace_on = blockIdx.x == 0 && blockIdx.y == 0 && split == plan_part_starts(p.plan, p.batch)[0] && wtid == 0 &&
+                          *static_cast<volatile int*>(&g_mla_trace_launch) == 5;
+    long long trace_t0 = clock64();
+    unsigned long long trace_g0;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(trace_g0));
+#endif
 
-    const int32_t* offsets = p.plan + 2;
-    const int chunk = p.plan[0];
-    const int b = batch_of_split(offsets, p.batch, split);
-    const int capacity = p.max_blocks * p.page;
-    int seqlen = p.seqlens[b];
-    seqlen = seqlen < 0 ? 0 : (seqlen > capacity ? capacity : seqlen);
-    const int key_begin = (split - offsets[b]) * chunk;
-    const int key_end = min(seqlen, key_begin + chunk);
+    const SplitWork work = split_work(p, split);
+    const int b = work.b;
+    const int seqlen = work.seqlen;
+    const int key_begin = work.key_begin;
+    const int key_end = work.key_end;
 
     const int heads_per_kv = p.heads_q / p.heads_kv;
     const int rows_per_kv = p.seqlen_q * heads_per_kv;
@@ -420,10 +486,13 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             const int t0 = key_begin + j * kWgmmaKeys;
             const uint32_t stage = k_base + s * L::kStage;
             float sc[32];
+            MLA_TRACE(j, 0);
             mbar_wait(&full[s], (j >> 1) & 1);
+            MLA_TRACE(j, 1);
             issue_scores<L::kCols>(sc, q_base, stage);
             wgmma_wait<0>();
             wgmma_fence_operand(sc);
+            MLA_TRACE(j, 2);
 
             float alpha[2];
             float m_new[2];
@@ -441,6 +510,7 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
                 // This warpgroup's P V starts before P is stored for warpgroup 1. No branch while it
                 // is in flight: warpgroup 1 arrives once on kBarPFree before its first tile.
                 uint32_t pa[4][4];
+                MLA_TRACE(j, 3);
 #pragma unroll
                 for (int e = 0; e < 32; e += 2) {
                     __nv_bfloat162 v = __floats2bfloat162_rn(sc[e], sc[e + 1]);
@@ -455,7 +525,9 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
 #pragma unroll
                 for (int kk = 0; kk < 4; ++kk) wgmma_m64n256k16_rs_tb(o, pa[kk], dv + kk * (2048 >> 4), 1);
                 wgmma_commit();
+                MLA_TRACE(j, 4);
                 named_sync(kBarPFree, kWgmmaThreads);
+                MLA_TRACE(j, 5);
                 unsigned char* sp = sm + L::kP;
 #pragma unroll
                 for (int e = 0; e < 32; e += 2) {
@@ -466,8 +538,10 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
                 s_alpha[r_lo + 8] = alpha[1];
                 fence_proxy_async();
                 named_arrive(kBarPReady, kWgmmaThreads);
+                MLA_TRACE(j, 6);
                 wgmma_wait<0>();
                 wgmma_fence_operand(o);
+                MLA_TRACE(j, 7);
                 mbar_arrive(&empty[s]);
             } else {
             // Warpgroup 1 must be done with the previous tile's P before it is overwritten.
@@ -529,10 +603,13 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
         for (int j = 0; j < num_tiles; ++j) {
             const int s = j & 1;
             const uint32_t stage = k_base + s * L::kStage;
+            MLA_TRACE(j, 0);
             named_sync(kBarPReady, kWgmmaThreads);
+            MLA_TRACE(j, 1);
             rescale_rows(o, s_alpha[r_lo], s_alpha[r_lo + 8]);
             const uint32_t plo_base = L::kPloInStage ? stage + 8 * kTileBytes : smem_u32(sm + L::kPlo);
             pv_half<kLo, !kFp8>(o, p_base, plo_base, stage + 4 * kTileBytes);
+            MLA_TRACE(j, 2);
             if constexpr (kFp8) {
                 expand(j + 1);
                 wgmma_wait<0>();
@@ -542,7 +619,9 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             mbar_arrive(&empty[s]);
             if (tid == producer && j + 2 < num_tiles) {
                 mbar_wait(&empty[s], (j >> 1) & 1);
+                MLA_TRACE(j, 3);
                 load_tile(j + 2);
+                MLA_TRACE(j, 4);
             }
             __syncwarp();
         }
@@ -562,6 +641,19 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
         }
     }
 
+#ifdef INFRA4J_MLA_TRACE
+    if (blockIdx.x == 0 && blockIdx.y == 0 && split == plan_part_starts(p.plan, p.batch)[0] && tid == 0) {
+        __syncwarp();
+        if (g_mla_trace_launch == 5) {
+            unsigned long long g1;
+            asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(g1));
+            g_mla_trace_hdr[0] = num_tiles;
+            g_mla_trace_hdr[1] = clock64() - trace_t0;
+            g_mla_trace_hdr[2] = g1 - trace_g0;
+            g_mla_trace_hdr[3] = trace_t0;
+        }
+    }
+#endif
     // Normalised split output (FP32) and its log-sum-exp, as the combine expects.
     const int rows_b = p.seqlen_q * p.heads_q;
 #pragma unroll
@@ -582,6 +674,9 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
                 p.lse_accum[row_index] = l_run[x] > 0.f ? (m_run[x] + log2f(l_run[x])) * CUDART_LN2_F : -CUDART_INF_F;
             }
         }
+    }
+    __syncthreads();  // every thread has read this split's s_work
+    if (threadIdx.x == 0) next_work(s_work[0], split);
     }
 }
 

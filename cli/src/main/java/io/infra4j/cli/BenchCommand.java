@@ -169,7 +169,7 @@ final class BenchCommand implements Command {
         doc.put("device", "cuda:0");
         doc.put("gpu", r.gpu());
         doc.put("config", config);
-        doc.put("plan", Map.of("splits", r.splits(), "chunk", r.chunk()));
+        doc.put("plan", Map.of("splits", r.splits(), "longest_split", r.longestSplit()));
         doc.put("timing", "CUDA events, median of " + c.runs() + " runs after " + MlaBench.WARMUP + " warm-ups, L2 flushed");
         doc.put("ms", r.ms());
         doc.put("min_ms", r.timing().minMs());
@@ -188,7 +188,7 @@ final class BenchCommand implements Command {
         out.printf(Locale.ROOT, "  config  b=%d h_q=%d s_q=%d s_k=%d h_kv=%d d=%d dv=%d, page %d, %s cache, %s%n",
                 c.batch(), c.headsQ(), c.seqlenQ(), c.seqlenK(), c.headsKv(), MlaBench.D, MlaBench.DV, c.pageSize(),
                 c.kv(), c.causal() ? "causal" : "not causal");
-        out.printf(Locale.ROOT, "  plan    %d splits of up to %d tokens%n", r.splits(), r.chunk());
+        out.printf(Locale.ROOT, "  plan    %d splits of up to %d tokens%n", r.splits(), r.longestSplit());
         out.printf(Locale.ROOT, "  time    %.4f ms (median of %d runs after %d warm-ups, L2 flushed; min %.4f, max %.4f)%n",
                 r.ms(), c.runs(), MlaBench.WARMUP, r.timing().minMs(), r.timing().maxMs());
         out.printf(Locale.ROOT, "  TFLOPS  %.2f (%.4g FLOPs)%n", r.tflops(), c.flops());

@@ -79,7 +79,7 @@ final class MlaBench {
     }
 
     /** A timed configuration. */
-    record Result(Config config, String gpu, int splits, int chunk, GpuTiming timing) {
+    record Result(Config config, String gpu, int splits, int longestSplit, GpuTiming timing) {
         double ms() {
             return timing.medianMs();
         }
@@ -119,7 +119,7 @@ final class MlaBench {
             MlaInputs in = MlaInputs.random(scope, dev, stream, c.name().hashCode(), c.seqlenQ(), c.headsQ(), c.headsKv(),
                     c.pageSize(), lens, c.fp8());
             MlaInputs.Timed t = in.time(bench, c.name(), MlaOptions.defaults().withCausal(c.causal()), stream);
-            return new Result(c, gpu.name(), t.splits(), t.chunk(), t.timing());
+            return new Result(c, gpu.name(), t.splits(), t.longestSplit(), t.timing());
         }
     }
 }

@@ -149,7 +149,7 @@ final class MlaStage implements DemoStage {
             Tensor seqlens = cache.seqlens(scope);
             try (MlaPlan plan = task.step("plan", () -> MlaDecode.plan(seqlens, stream))) {
                 f.put("plan_splits", plan.totalSplits());
-                f.put("plan_chunk", plan.chunk());
+                f.put("plan_parts", plan.parts());
                 Tensor out = scope.empty(DType.BF16, dev, SEQUENCES, SEQLEN_Q, HEADS_Q, MlaDecode.HEAD_DIM_V);
                 Tensor lse = scope.empty(DType.F32, dev, SEQUENCES, HEADS_Q, SEQLEN_Q);
                 KvCache kv = cache.kvCache();

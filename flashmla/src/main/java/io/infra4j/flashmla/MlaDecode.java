@@ -61,12 +61,15 @@ public final class MlaDecode {
         return MlaPlans.make(cacheSeqlens, 0, stream);
     }
 
-    /** As {@link #plan(Tensor, CudaStream)}, aiming at {@code targetSplits} splits in all (for tuning). */
-    public static MlaPlan plan(Tensor cacheSeqlens, int targetSplits, CudaStream stream) {
-        if (targetSplits < 1) {
-            throw new IllegalArgumentException("targetSplits: expected >= 1, got " + targetSplits);
+    /**
+     * As {@link #plan(Tensor, CudaStream)}, in at most {@code parts} work items of equal cost (for tuning; the
+     * default is one per multiprocessor, and the kernel runs one CTA per part, KV head and tile of 64 query rows).
+     */
+    public static MlaPlan plan(Tensor cacheSeqlens, int parts, CudaStream stream) {
+        if (parts < 1) {
+            throw new IllegalArgumentException("parts: expected >= 1, got " + parts);
         }
-        return MlaPlans.make(cacheSeqlens, targetSplits, stream);
+        return MlaPlans.make(cacheSeqlens, parts, stream);
     }
 
     // ---- decoding ----

@@ -8,8 +8,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The split plan of one decoding step, made by {@link MlaDecode#plan} from the sequence lengths and
- * reused by every layer of that step: each sequence's keys cut into splits of {@link #chunk()}
- * tokens, about two splits per multiprocessor in all. It holds the plan words on the lengths' device
+ * reused by every layer of that step: the keys of all sequences dealt out to {@link #parts()} work
+ * items of equal cost (one per multiprocessor by default), a sequence cut into splits where it crosses
+ * from one part to the next. It holds the plan words on the lengths' device
  * (int32, mla.h's layout) and a host copy of the lengths, which the decode checks against the block
  * table and the CPU path computes with.
  *
@@ -45,9 +46,14 @@ public final class MlaPlan implements AutoCloseable {
         return seqlens.length;
     }
 
-    /** Tokens per split: a multiple of 64. */
-    public int chunk() {
-        return layout.chunk();
+    /** Work items of equal cost; the kernel runs one CTA per part, KV head and tile of 64 query rows. */
+    public int parts() {
+        return layout.parts();
+    }
+
+    /** The longest split, in tokens. */
+    public int longestSplit() {
+        return layout.longestSplit();
     }
 
     /** Splits of all sequences together. */
@@ -60,7 +66,7 @@ public final class MlaPlan implements AutoCloseable {
         return layout.splitOffsets().clone();
     }
 
-    /** The plan words as the kernel reads them: chunk, total splits, then the split offsets. */
+    /** The plan words as the kernel reads them (mla.h): parts, total splits, split offsets, part starts, split ranges. */
     public int[] words() {
         return layout.words();
     }
@@ -121,7 +127,7 @@ public final class MlaPlan implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "MlaPlan(batch " + batch() + ", chunk " + chunk() + ", " + totalSplits() + " splits, max length "
+        return "MlaPlan(batch " + batch() + ", " + parts() + " parts, " + totalSplits() + " splits, max length "
                 + maxSeqlen + ", on " + words.device() + (closed.get() ? ", closed" : "") + ")";
     }
 }

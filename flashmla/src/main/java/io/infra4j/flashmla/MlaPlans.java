@@ -14,8 +14,8 @@ import java.lang.foreign.ValueLayout;
 final class MlaPlans {
     private MlaPlans() {}
 
-    /** {@code targetSplits} 0: twice the device's multiprocessors. */
-    static MlaPlan make(Tensor cacheSeqlens, int targetSplits, CudaStream stream) {
+    /** {@code parts} 0: one per multiprocessor of the device. */
+    static MlaPlan make(Tensor cacheSeqlens, int parts, CudaStream stream) {
         DecodeArgs.tensor(cacheSeqlens, "cacheSeqlens");
         if (cacheSeqlens.rank() != 1 || cacheSeqlens.dtype() != DType.I32 || !cacheSeqlens.isContiguous()) {
             throw new IllegalArgumentException("cacheSeqlens: expected a contiguous I32 tensor [batch], got " + cacheSeqlens);
@@ -45,13 +45,14 @@ final class MlaPlans {
                         + MlaPlanner.MAX_SEQLEN);
             }
         }
-        int target = targetSplits > 0 ? targetSplits
-                : MlaPlanner.targetSplits(device.isCuda() ? MlaKernel.multiprocessors(device) : MlaPlanner.DEFAULT_MULTIPROCESSORS);
+        int target = parts > 0 ? parts
+                : MlaPlanner.defaultParts(device.isCuda() ? MlaKernel.multiprocessors(device) : MlaPlanner.DEFAULT_MULTIPROCESSORS);
         MlaPlanner.Layout layout = MlaPlanner.plan(lens, target);
         int[] words = layout.words();
-        if (device.isCuda() && MlaKernel.planWords(lens.length) != words.length) {
+        if (device.isCuda() && MlaKernel.planWords(lens.length) != MlaPlanner.headWords(lens.length)) {
             throw new IllegalStateException("infra4j_mla_plan_words(" + lens.length + ") = " + MlaKernel.planWords(lens.length)
-                    + ", Java's plan has " + words.length + " words: the library and these bindings disagree on mla.h");
+                    + ", Java's plan head has " + MlaPlanner.headWords(lens.length)
+                    + " words: the library and these bindings disagree on mla.h");
         }
         return new MlaPlan(upload(words, device, stream), lens, layout, cacheSeqlens.address(), stream);
     }

@@ -201,7 +201,7 @@ class MlaDecodeBadInputTest {
         refused("cacheSeqlens", () -> MlaDecode.plan(scope.empty(DType.I32, Device.CPU, 0)), "sequences");
         refused("cacheSeqlens", () -> MlaDecode.plan(null), "null");
         refused("stream", () -> MlaDecode.plan(p.seqlens, (CudaStream) null), "null");
-        refused("targetSplits", () -> MlaDecode.plan(p.seqlens, 0, CudaStream.legacyDefault()), "0");
+        refused("parts", () -> MlaDecode.plan(p.seqlens, 0, CudaStream.legacyDefault()), "0");
     }
 
     @Test

@@ -32,8 +32,8 @@ class MlaPlanTest {
             Tensor lens = lengths(scope, 4096, 0, 100, 4096);
             try (MlaPlan plan = MlaDecode.plan(lens)) {
                 MlaPlanner.Layout expected = MlaPlanner.plan(new int[] {4096, 0, 100, 4096},
-                        MlaPlanner.targetSplits(MlaPlanner.DEFAULT_MULTIPROCESSORS));
-                assertEquals(expected.chunk(), plan.chunk());
+                        MlaPlanner.defaultParts(MlaPlanner.DEFAULT_MULTIPROCESSORS));
+                assertEquals(expected.parts(), plan.parts());
                 assertEquals(expected.totalSplits(), plan.totalSplits());
                 assertArrayEquals(expected.words(), plan.words());
                 assertArrayEquals(expected.words(), plan.buffer().segment().toArray(ValueLayout.JAVA_INT));
@@ -53,8 +53,9 @@ class MlaPlanTest {
         try (TensorScope scope = TensorScope.open()) {
             Tensor lens = lengths(scope, 640, 640);
             MlaPlan plan = MlaDecode.plan(lens, 4, CudaStream.legacyDefault());
-            assertEquals(320, plan.chunk());
-            assertArrayEquals(new int[] {0, 2, 4}, plan.splitOffsets());
+            assertEquals(4, plan.parts());
+            assertEquals(448, plan.longestSplit());
+            assertArrayEquals(new int[] {0, 2, 5}, plan.splitOffsets());
             plan.close();
             plan.close(); // idempotent
             assertTrue(plan.isClosed());

@@ -30,7 +30,7 @@ public record MlaInputs(Tensor q, KvCache kv, Tensor blockTable, Tensor seqlens,
     public static final double FP8_SCALE = 0.03125;
 
     /** One timing: the decode's CUDA-event times and the plan it ran with. */
-    public record Timed(GpuTiming timing, int splits, int chunk) {}
+    public record Timed(GpuTiming timing, int splits, int longestSplit) {}
 
     /** Inputs for {@code lengths.length} sequences, drawn from a generator seeded with {@code seed}. */
     public static MlaInputs random(TensorScope scope, Device dev, CudaStream stream, long seed, int seqlenQ, int headsQ,
@@ -79,7 +79,7 @@ public record MlaInputs(Tensor q, KvCache kv, Tensor blockTable, Tensor seqlens,
         try (MlaPlan plan = MlaDecode.plan(seqlens, stream)) {
             GpuTiming t = bench.time(name, () -> MlaDecode.decodeInto(q, kv, blockTable, seqlens, plan, options, out, lse));
             stream.synchronize();
-            return new Timed(t, plan.totalSplits(), plan.chunk());
+            return new Timed(t, plan.totalSplits(), plan.longestSplit());
         }
     }
 

@@ -3,107 +3,153 @@ package io.infra4j.flashmla.internal;
 import java.util.Arrays;
 
 /**
- * The split plan of a decoding step, computed on the host from the sequence lengths: every
- * sequence's keys are cut into splits of {@code chunk} tokens (a multiple of 64, the kernel's key
- * tile), with {@code chunk} the smallest that keeps the total near {@code targetSplits} (twice the
- * GPU's multiprocessors), so that short and long sequences alike keep every SM busy.
+ * The split plan of a decoding step, computed on the host from the sequence lengths: the keys of all
+ * sequences, in 64-key tiles, are dealt out to {@code parts} work items of equal cost (DESIGN.md §5,
+ * after FlashMLA's scheduling metadata). A part walks the sequences in order; a sequence that does not
+ * fit the rest of a part is cut, and its remainder opens the next part. Each piece of a sequence is a
+ * split, with its own partial output, which the combine merges. The decode kernel runs one CTA per
+ * part (and KV head and tile of query rows), so every CTA finishes at about the same time however
+ * the lengths vary.
  *
- * <p>The words in device memory (mla.h): {@code [0]} chunk, {@code [1]} total splits,
- * {@code [2 .. 2 + batch]} split offsets, the exclusive prefix sums of each sequence's split count
- * ({@code ceil(len / chunk)}, so 0 for an empty sequence), batch + 1 entries.
+ * <p>The cost of a split is its tiles plus {@link #SPLIT_COST_TILES}, the fixed work of starting
+ * and ending one (the query load, the first loads' latency, the partial write).
+ *
+ * <p>The words in device memory (mla.h), int32: {@code [0]} parts, {@code [1]} total splits,
+ * {@code [2 .. 2 + batch]} split offsets (the exclusive prefix sums of each sequence's split count,
+ * batch + 1 entries; an empty sequence has none), then parts + 1 part starts (part p runs splits
+ * {@code [start[p], start[p + 1])}), then each split's keys {@code [begin, end)}, two words per split.
  */
 public final class MlaPlanner {
-    /** Chunks are multiples of the kernel's key tile. */
-    public static final int CHUNK_QUANTUM = 64;
-    /** Splits per multiprocessor the plan aims at: two, so one SM's tail overlaps another's work. */
-    public static final int SPLITS_PER_SM = 2;
-    /** The longest sequence a plan takes: its chunk, a multiple of 64, must fit an int32. */
-    public static final int MAX_SEQLEN = Integer.MAX_VALUE / CHUNK_QUANTUM * CHUNK_QUANTUM;
+    /** Splits are cut at multiples of the kernel's key tile. */
+    public static final int TILE = 64;
+    /** The fixed cost of a split, in tiles: the query load, the first loads' latency and the partial write. */
+    public static final int SPLIT_COST_TILES = 3;
+    /** The longest sequence a plan takes: its key ranges, multiples of 64, must fit an int32. */
+    public static final int MAX_SEQLEN = Integer.MAX_VALUE / TILE * TILE;
     /** Multiprocessors assumed where there is no GPU (an H100/H200 SXM): CPU plans then equal GPU ones. */
     public static final int DEFAULT_MULTIPROCESSORS = 132;
 
     private MlaPlanner() {}
 
     /** A computed plan. */
-    public record Layout(int chunk, int totalSplits, int[] splitOffsets) {
-        /** The words the kernel reads: chunk, total splits, then the batch + 1 offsets. */
+    public record Layout(int parts, int totalSplits, int[] splitOffsets, int[] partStarts, int[] splitRanges) {
+        /** The words the kernel reads: parts, total splits, split offsets, part starts, split ranges. */
         public int[] words() {
-            int[] w = new int[2 + splitOffsets.length];
-            w[0] = chunk;
+            int[] w = new int[Math.toIntExact(headWords(splitOffsets.length - 1) + partStarts.length + splitRanges.length)];
+            w[0] = parts;
             w[1] = totalSplits;
             System.arraycopy(splitOffsets, 0, w, 2, splitOffsets.length);
+            System.arraycopy(partStarts, 0, w, 2 + splitOffsets.length, partStarts.length);
+            System.arraycopy(splitRanges, 0, w, 2 + splitOffsets.length + partStarts.length, splitRanges.length);
             return w;
+        }
+
+        /** The longest split, in keys. */
+        public int longestSplit() {
+            int max = 0;
+            for (int s = 0; s < totalSplits; s++) {
+                max = Math.max(max, splitRanges[2 * s + 1] - splitRanges[2 * s]);
+            }
+            return max;
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Layout l && l.chunk == chunk && l.totalSplits == totalSplits
-                    && Arrays.equals(l.splitOffsets, splitOffsets);
+            return o instanceof Layout l && l.parts == parts && l.totalSplits == totalSplits
+                    && Arrays.equals(l.splitOffsets, splitOffsets) && Arrays.equals(l.partStarts, partStarts)
+                    && Arrays.equals(l.splitRanges, splitRanges);
         }
 
         @Override
         public int hashCode() {
-            return 31 * (31 * chunk + totalSplits) + Arrays.hashCode(splitOffsets);
+            return 31 * (31 * (31 * (31 * parts + totalSplits) + Arrays.hashCode(splitOffsets)) + Arrays.hashCode(partStarts))
+                    + Arrays.hashCode(splitRanges);
         }
 
         @Override
         public String toString() {
-            return "Layout(chunk " + chunk + ", " + totalSplits + " splits, offsets " + Arrays.toString(splitOffsets) + ")";
+            return "Layout(" + parts + " parts, " + totalSplits + " splits, offsets " + Arrays.toString(splitOffsets) + ")";
         }
     }
 
-    /** Words of the plan of {@code batch} sequences: mla.h's {@code infra4j_mla_plan_words}. */
-    public static long planWords(int batch) {
+    /** Words of the plan's head for {@code batch} sequences (parts, splits, offsets): mla.h's {@code infra4j_mla_plan_words}. */
+    public static long headWords(int batch) {
         return 2L + batch + 1;
     }
 
-    /** The split target for a GPU with {@code multiprocessors} SMs. */
-    public static int targetSplits(int multiprocessors) {
-        return Math.max(1, multiprocessors) * SPLITS_PER_SM;
+    /** The default number of parts on a GPU with {@code multiprocessors} SMs: one each. */
+    public static int defaultParts(int multiprocessors) {
+        return Math.max(1, multiprocessors);
     }
 
     /**
-     * The plan of sequences of these lengths (each in [0, MAX_SEQLEN]; checked by the caller). The chunk is the
-     * smallest multiple of 64 whose total stays within {@code targetSplits}; when even one split per
-     * sequence exceeds the target (more non-empty sequences than that) every sequence gets one.
+     * The plan of sequences of these lengths (each in [0, MAX_SEQLEN]; checked by the caller) in at most
+     * {@code parts} parts of equal cost (fewer when there are fewer tiles than parts).
      */
-    public static Layout plan(int[] seqlens, int targetSplits) {
-        long maxLen = 0;
-        for (int len : seqlens) {
-            maxLen = Math.max(maxLen, len);
+    public static Layout plan(int[] seqlens, int parts) {
+        if (parts < 1) {
+            throw new IllegalArgumentException("parts: expected >= 1, got " + parts);
         }
-        // Splits never grow with the chunk: search k in [1, kMax], chunk = 64 k, for the first within target.
-        long kMax = Math.max(1, (maxLen + CHUNK_QUANTUM - 1) / CHUNK_QUANTUM);
-        long lo = 1;
-        long hi = kMax;
-        while (lo < hi) {
-            long mid = (lo + hi) >>> 1;
-            if (splits(seqlens, mid * CHUNK_QUANTUM) <= targetSplits) {
-                hi = mid;
-            } else {
-                lo = mid + 1;
+        long total = 0;
+        for (int len : seqlens) {
+            total += len > 0 ? tiles(len) + SPLIT_COST_TILES : 0;
+        }
+        // Each part takes up to `payload`; a part is closed when it cannot take one more tile.
+        long payload = ceilDiv(total, parts) + SPLIT_COST_TILES;
+        int[] offsets = new int[seqlens.length + 1];
+        IntList starts = new IntList();
+        IntList ranges = new IntList();
+        int splits = 0;
+        long room = 0; // of the open part; 0: no part open yet
+        for (int b = 0; b < seqlens.length; b++) {
+            offsets[b] = splits;
+            long n = tiles(seqlens[b]);
+            long t = 0;
+            while (t < n) {
+                long take = Math.min(n - t, room - SPLIT_COST_TILES);
+                if (take <= 0) { // open the next part
+                    starts.add(splits);
+                    room = payload;
+                    continue;
+                }
+                ranges.add((int) (t * TILE));
+                ranges.add((int) Math.min(seqlens[b], (t + take) * TILE));
+                splits++;
+                room -= take + SPLIT_COST_TILES;
+                t += take;
             }
         }
-        long chunk = lo * CHUNK_QUANTUM; // <= MAX_SEQLEN rounded up to 64: MAX_SEQLEN itself, an int
-        int[] offsets = new int[seqlens.length + 1];
-        long total = 0;
-        for (int b = 0; b < seqlens.length; b++) {
-            offsets[b] = (int) total;
-            total += ceilDiv(seqlens[b], chunk);
-        }
-        offsets[seqlens.length] = (int) total; // at most the sum of lengths / 64 + batch: an int
-        return new Layout((int) chunk, (int) total, offsets);
+        offsets[seqlens.length] = splits;
+        starts.add(splits);
+        return new Layout(starts.size() - 1, splits, offsets, starts.toArray(), ranges.toArray());
     }
 
-    private static long splits(int[] seqlens, long chunk) {
-        long n = 0;
-        for (int len : seqlens) {
-            n += ceilDiv(len, chunk);
-        }
-        return n;
+    private static long tiles(long len) {
+        return ceilDiv(len, TILE);
     }
 
     private static long ceilDiv(long a, long b) {
         return (a + b - 1) / b;
+    }
+
+    /** A growable int array (the plan of a large batch has hundreds of thousands of words). */
+    private static final class IntList {
+        private int[] a = new int[16];
+        private int n;
+
+        void add(int v) {
+            if (n == a.length) {
+                a = Arrays.copyOf(a, n * 2);
+            }
+            a[n++] = v;
+        }
+
+        int size() {
+            return n;
+        }
+
+        int[] toArray() {
+            return Arrays.copyOf(a, n);
+        }
     }
 }

@@ -2,44 +2,64 @@ package io.infra4j.flashmla.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The split plan: offsets, chunk a multiple of 64 and the smallest within the target, the bound on splits. */
+/** The balanced plan: splits tile every sequence exactly, parts of equal cost, the words of mla.h. */
 class MlaPlannerTest {
 
-    private static long splits(int[] lens, long chunk) {
-        return Arrays.stream(lens).mapToLong(l -> (l + chunk - 1) / chunk).sum();
+    private static long tiles(long len) {
+        return (len + 63) / 64;
     }
 
-    /** Every property of a plan of these lengths for this target. */
-    private static void check(int[] lens, int target) {
-        MlaPlanner.Layout p = MlaPlanner.plan(lens, target);
-        String what = "lens " + (lens.length <= 12 ? Arrays.toString(lens) : lens.length + " sequences") + ", target " + target + ": " + p;
-        assertEquals(0, p.chunk() % 64, what);
-        assertTrue(p.chunk() >= 64, what);
+    /** Every property of a plan of these lengths for this many parts. */
+    private static MlaPlanner.Layout check(int[] lens, int parts) {
+        MlaPlanner.Layout p = MlaPlanner.plan(lens, parts);
+        String what = "lens " + (lens.length <= 12 ? Arrays.toString(lens) : lens.length + " sequences") + ", parts " + parts + ": " + p;
         int[] off = p.splitOffsets();
+        int[] ranges = p.splitRanges();
         assertEquals(lens.length + 1, off.length, what);
         assertEquals(0, off[0], what);
-        for (int b = 0; b < lens.length; b++) {
-            assertEquals((lens[b] + (long) p.chunk() - 1) / p.chunk(), off[b + 1] - off[b], what + " sequence " + b);
-        }
         assertEquals(p.totalSplits(), off[lens.length], what);
-        long nonEmpty = Arrays.stream(lens).filter(l -> l > 0).count();
-        assertTrue(p.totalSplits() <= Math.max(target, nonEmpty), what + ": too many splits");
-        if (p.chunk() > 64) {
-            // A smaller chunk would have exceeded the target: this one is the smallest that fits.
-            assertTrue(splits(lens, p.chunk() - 64) > target, what + ": chunk " + (p.chunk() - 64) + " also fits");
+        assertEquals(2 * p.totalSplits(), ranges.length, what);
+        // The splits of a sequence cover its keys in order, cut at multiples of 64, none empty.
+        for (int b = 0; b < lens.length; b++) {
+            long next = 0;
+            for (int s = off[b]; s < off[b + 1]; s++) {
+                assertEquals(next, ranges[2 * s], what + " split " + s);
+                assertEquals(0, ranges[2 * s] % 64, what + " split " + s);
+                assertTrue(ranges[2 * s + 1] > ranges[2 * s], what + " split " + s + " is empty");
+                next = ranges[2 * s + 1];
+            }
+            assertEquals(lens[b], next, what + " sequence " + b);
         }
-        int maxLen = Arrays.stream(lens).max().orElse(0);
-        assertTrue(p.chunk() <= Math.max(64, (maxLen + 63) / 64 * 64), what + ": chunk beyond the longest sequence");
+        // Parts: at most the number asked for, each with a split, in order, of about equal cost.
+        int[] starts = p.partStarts();
+        assertEquals(p.parts() + 1, starts.length, what);
+        assertTrue(p.parts() <= parts, what + ": too many parts");
+        assertEquals(0, starts[0], what);
+        assertEquals(p.totalSplits(), starts[p.parts()], what);
+        long total = Arrays.stream(lens).mapToLong(l -> l > 0 ? tiles(l) + MlaPlanner.SPLIT_COST_TILES : 0).sum();
+        long payload = (total + parts - 1) / parts + MlaPlanner.SPLIT_COST_TILES;
+        for (int k = 0; k < p.parts(); k++) {
+            assertTrue(starts[k + 1] > starts[k], what + ": part " + k + " is empty");
+            long cost = 0;
+            for (int s = starts[k]; s < starts[k + 1]; s++) {
+                cost += tiles(ranges[2 * s + 1]) - ranges[2 * s] / 64 + MlaPlanner.SPLIT_COST_TILES;
+            }
+            assertTrue(cost <= payload, what + ": part " + k + " costs " + cost + " > " + payload);
+        }
+        long nonEmpty = Arrays.stream(lens).filter(l -> l > 0).count();
+        assertTrue(p.totalSplits() <= nonEmpty + Math.max(0, p.parts() - 1), what + ": more splits than cuts");
+        return p;
     }
 
     @Test
-    void randomLengthsAndTargets() {
+    void randomLengthsAndParts() {
         SplittableRandom r = new SplittableRandom(1);
         for (int trial = 0; trial < 2000; trial++) {
             int batch = 1 + r.nextInt(trial % 10 == 0 ? 600 : 70);
@@ -50,52 +70,60 @@ class MlaPlannerTest {
                 default -> 200000;
             };
             int[] lens = r.ints(batch, 0, maxLen + 1).toArray();
-            check(lens, MlaPlanner.targetSplits(1 + r.nextInt(140)));
+            check(lens, MlaPlanner.defaultParts(1 + r.nextInt(140)));
         }
     }
 
     @Test
     void corners() {
-        check(new int[] {0}, 264);
-        check(new int[] {0, 0, 0}, 264);
-        check(new int[] {1}, 264);
-        check(new int[] {64, 65}, 2);
-        check(new int[] {MlaPlanner.MAX_SEQLEN, 5}, 264);
+        check(new int[] {0}, 132);
+        check(new int[] {0, 0, 0}, 132);
+        check(new int[] {1}, 132);
+        check(new int[] {64, 65}, 1);
+        check(new int[] {MlaPlanner.MAX_SEQLEN, 5}, 132);
         check(new int[] {MlaPlanner.MAX_SEQLEN}, 1);
         check(new int[] {MlaPlanner.MAX_SEQLEN - 1, MlaPlanner.MAX_SEQLEN}, 3);
         int[] many = new int[1000];
         Arrays.fill(many, 4096);
-        check(many, 264); // more sequences than the target: one split each
-        assertEquals(1000, MlaPlanner.plan(many, 264).totalSplits());
+        MlaPlanner.Layout p = check(many, 132);
+        assertEquals(132, p.parts());
+        assertTrue(p.totalSplits() > 1000 && p.totalSplits() <= 1000 + 131, p::toString);
+        assertThrows(IllegalArgumentException.class, () -> MlaPlanner.plan(new int[] {1}, 0));
     }
 
     @Test
     void emptySequencesHaveNoSplits() {
-        MlaPlanner.Layout p = MlaPlanner.plan(new int[] {0, 0}, 264);
-        assertEquals(64, p.chunk());
+        MlaPlanner.Layout p = check(new int[] {0, 0}, 132);
+        assertEquals(0, p.parts());
         assertEquals(0, p.totalSplits());
-        assertArrayEquals(new int[] {64, 0, 0, 0, 0}, p.words());
+        assertArrayEquals(new int[] {0, 0, 0, 0, 0, 0}, p.words());
+    }
+
+    @Test
+    void equalLengthsGiveEqualParts() {
+        // 64 sequences of 4096 tokens on 132 SMs: 64 tiles + 3 each, 4288 in all, payload 33 + 3; a part
+        // closes with fewer than 4 left, so a few parts' worth is lost to rounding.
+        int[] lens = new int[64];
+        Arrays.fill(lens, 4096);
+        MlaPlanner.Layout p = check(lens, MlaPlanner.defaultParts(132));
+        assertEquals(128, p.parts());
+        // One sequence of 4096 keys: a tile per part, each with its fixed cost: 64 parts of one split.
+        MlaPlanner.Layout one = check(new int[] {4096}, 132);
+        assertEquals(64, one.parts());
+        assertEquals(64, one.totalSplits());
+        assertEquals(64, one.longestSplit());
     }
 
     @Test
     void wordsFollowMlaH() {
-        // 64 sequences of 4096 tokens on 132 SMs: 264 splits wanted, 64 * 4096 / 264 = 993 tokens -> chunk 1024.
-        int[] lens = new int[64];
-        Arrays.fill(lens, 4096);
-        MlaPlanner.Layout p = MlaPlanner.plan(lens, MlaPlanner.targetSplits(132));
-        assertEquals(1024, p.chunk());
-        assertEquals(256, p.totalSplits());
-        int[] w = p.words();
-        assertEquals(MlaPlanner.planWords(64), w.length);
-        assertEquals(1024, w[0]);
-        assertEquals(256, w[1]);
-        for (int b = 0; b <= 64; b++) {
-            assertEquals(4 * b, w[2 + b]);
-        }
-        // One sequence of 4096: as many splits as fit, 264 of at least 64 tokens -> 64 splits of 64.
-        MlaPlanner.Layout one = MlaPlanner.plan(new int[] {4096}, 264);
-        assertEquals(64, one.chunk());
-        assertEquals(64, one.totalSplits());
-        assertArrayEquals(new int[] {64, 64, 0, 64}, one.words());
+        MlaPlanner.Layout p = check(new int[] {640, 0, 640}, 4);
+        // Costs 13 + 13, payload 10: [0, 448) | [448, 640) [0, 64) | [64, 512) | [512, 640).
+        assertArrayEquals(new int[] {
+            4, 5,                         // parts, splits
+            0, 2, 2, 5,                   // split offsets
+            0, 1, 3, 4, 5,                // part starts
+            0, 448, 448, 640, 0, 64, 64, 512, 512, 640}, p.words());
+        assertEquals(MlaPlanner.headWords(3), 2 + 4);
+        assertEquals(448, p.longestSplit());
     }
 }
