@@ -186,8 +186,10 @@ struct TileRows {
 };
 
 // Masks S (in place), then turns it into P = exp2(s * scale - m_new) against the rows' previous
-// maximum m_prev (log2 units). Returns alpha = exp2(m_prev - m_new), the new maxima and the quad-
-// reduced row sums of P. `bad` has a bit per page whose block id was out of range.
+// maximum m_prev (log2 units). Returns alpha = exp2(m_prev - m_new), the new maxima and this
+// thread's share of the row sums of P (its 16 keys of each row: the caller sums the quad once, after
+// the last tile, which takes 4 dependent shuffles off every tile). `bad` has a bit per page whose
+// block id was out of range.
 __device__ __forceinline__ void softmax_tile(float (&sc)[32], const TileRows& rows, int t0, int bad,
                                              const float (&m_prev)[2], float (&alpha)[2], float (&m_new)[2],
                                              float (&row_sum)[2]) {
@@ -217,18 +219,16 @@ __device__ __forceinline__ void softmax_tile(float (&sc)[32], const TileRows& ro
         alpha[x] = m_new[x] == kMasked ? 1.f : fast_exp2(m_prev[x] - m_new[x]);
         m_use[x] = m_new[x] == kMasked ? 0.f : m_new[x];
     }
-    row_sum[0] = row_sum[1] = 0.f;
+    // Two chains per row, so the adds do not wait on each other.
+    float part[2][2] = {{0.f, 0.f}, {0.f, 0.f}};
 #pragma unroll
     for (int e = 0; e < 32; ++e) {
         int x = (e >> 1) & 1;
         sc[e] = fast_exp2(sc[e] - m_use[x]);
-        row_sum[x] += sc[e];
+        part[x][e >> 4] += sc[e];
     }
-#pragma unroll
-    for (int x = 0; x < 2; ++x) {
-        row_sum[x] += __shfl_xor_sync(0xffffffffu, row_sum[x], 1);
-        row_sum[x] += __shfl_xor_sync(0xffffffffu, row_sum[x], 2);
-    }
+    row_sum[0] = part[0][0] + part[0][1];
+    row_sum[1] = part[1][0] + part[1][1];
 }
 
 // Writes P (BF16, and P_lo = bf16(p - bf16(p)) when kLo) as 64 x 64 swizzled tiles wgmma reads.
@@ -384,6 +384,52 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
     const uint64_t policy = l2_policy_evict_first();
     // Loads key tile j into stage j % 2: only the pages holding keys below key_stop (the rest of the
     // stage keeps stale data, which the mask and the V zeroing below make harmless).
+    // A tile's block ids (at most 4 pages: page >= 16) and the mask of those out of range. The
+    // producer reads them a tile ahead, so the table's latency is off the path from `empty` to the
+    // TMA issue (it took about 1,000 cycles there, DESIGN.md §8).
+    struct TileBlocks {
+        int block[4];
+        int bad;
+    };
+    auto fetch_blocks = [&](int j) {
+        TileBlocks tb;
+        const int t0 = key_begin + j * kWgmmaKeys;
+        const int pages = min(kWgmmaKeys >> page_shift, (key_stop - t0 + p.page - 1) >> page_shift);
+        const int32_t* table = p.block_table + static_cast<int64_t>(b) * p.max_blocks + (t0 >> page_shift);
+        tb.bad = 0;
+#pragma unroll
+        for (int pg = 0; pg < 4; ++pg) {
+            tb.block[pg] = pg < pages ? table[pg] : 0;
+            tb.bad |= (pg < pages && (tb.block[pg] < 0 || tb.block[pg] >= p.num_blocks)) << pg;
+        }
+        return tb;
+    };
+    // Loads key tile j into stage j % 2: only the pages holding keys below key_stop (the rest of the
+    // stage keeps stale data, which the mask and the V zeroing below make harmless).
+    auto issue_tile = [&](int j, const TileBlocks& tb) {
+        const int s = j & 1;
+        const int t0 = key_begin + j * kWgmmaKeys;
+        const int pages = min(kWgmmaKeys >> page_shift, (key_stop - t0 + p.page - 1) >> page_shift);
+        unsigned char* dst = sm + L::kK + s * L::kStage;
+        s_bad[s] = tb.bad;
+        constexpr int kRowBytes = kFp8 ? 64 : 128;  // bytes of one token in one 64-column tile
+        uint64_t* bar = kFp8 ? &raw_full[s] : &full[s];
+        unsigned char* base = kFp8 ? dst + L::kRaw : dst;
+        const int tile_bytes = kFp8 ? L::kRawTile : kTileBytes;
+        mbar_arrive_expect_tx(bar, static_cast<uint32_t>(pages * L::kCols * p.page * kRowBytes));
+#pragma unroll
+        for (int pg = 0; pg < 4; ++pg) {
+            if (pg < pages) {
+                // An out-of-range block id reads zeros (TMA fills out-of-bounds boxes); its keys are masked.
+#pragma unroll
+                for (int c = 0; c < L::kCols; ++c) {
+                    tma_load_4d(base + c * tile_bytes + pg * p.page * kRowBytes, &kv_map, bar, 64 * c, head_kv, 0,
+                                tb.block[pg], policy);
+                }
+            }
+        }
+    };
+    // The same in one go, with rolled loops (fewer registers: what the FP8 path and the prologue use).
     auto load_tile = [&](int j) {
         const int s = j & 1;
         const int t0 = key_begin + j * kWgmmaKeys;
@@ -396,13 +442,12 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             bad |= (block < 0 || block >= p.num_blocks) << pg;
         }
         s_bad[s] = bad;
-        constexpr int kRowBytes = kFp8 ? 64 : 128;  // bytes of one token in one 64-column tile
+        constexpr int kRowBytes = kFp8 ? 64 : 128;
         uint64_t* bar = kFp8 ? &raw_full[s] : &full[s];
         unsigned char* base = kFp8 ? dst + L::kRaw : dst;
         const int tile_bytes = kFp8 ? L::kRawTile : kTileBytes;
         mbar_arrive_expect_tx(bar, static_cast<uint32_t>(pages * L::kCols * p.page * kRowBytes));
         for (int pg = 0; pg < pages; ++pg) {
-            // An out-of-range block id reads zeros (TMA fills out-of-bounds boxes); its keys are masked.
             int block = table[pg];
 #pragma unroll
             for (int c = 0; c < L::kCols; ++c) {
@@ -516,8 +561,10 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
                     __nv_bfloat162 v = __floats2bfloat162_rn(sc[e], sc[e + 1]);
                     pa[e >> 3][(e & 7) >> 1] = *reinterpret_cast<uint32_t*>(&v);
                 }
-                if (key_stop - t0 < kWgmmaKeys) zero_dead_v_rows(sm + L::kK + s * L::kStage, key_stop - t0, wtid);
-                fence_proxy_async();
+                if (key_stop - t0 < kWgmmaKeys) {  // the only generic writes this P V reads
+                    zero_dead_v_rows(sm + L::kK + s * L::kStage, key_stop - t0, wtid);
+                    fence_proxy_async();
+                }
                 rescale_rows(o, alpha[0], alpha[1]);
                 const uint64_t dv = opaque(sw128_desc(stage, kTileBytes, 1024));
                 wgmma_fence_operand(o);
@@ -564,7 +611,12 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
         // Matches warpgroup 1's last arrive (with kRsP, warpgroup 1 also arrives once up front).
         if (kRsP || num_tiles > 0) named_sync(kBarPFree, kWgmmaThreads);
 #pragma unroll
-        for (int x = 0; x < 2; ++x) inv_l[x] = l_run[x] > 0.f ? 1.f / l_run[x] : 0.f;
+        for (int x = 0; x < 2; ++x) {
+            // Each thread summed its own 16 keys of a tile's row; the quad's sum is the row's.
+            l_run[x] += __shfl_xor_sync(0xffffffffu, l_run[x], 1);
+            l_run[x] += __shfl_xor_sync(0xffffffffu, l_run[x], 2);
+            inv_l[x] = l_run[x] > 0.f ? 1.f / l_run[x] : 0.f;
+        }
         if (quad == 0) {
             s_inv_l[r_lo] = inv_l[0];
             s_inv_l[r_lo + 8] = inv_l[1];
@@ -606,6 +658,10 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             MLA_TRACE(j, 0);
             named_sync(kBarPReady, kWgmmaThreads);
             MLA_TRACE(j, 1);
+            // BF16: the producer's block ids of tile j + 2, read while the P V runs. (FP8 reads them at
+            // the issue: its warpgroup has no registers to spare under the expansion.)
+            TileBlocks ahead;
+            if (!kFp8 && tid == producer && j + 2 < num_tiles) ahead = fetch_blocks(j + 2);
             rescale_rows(o, s_alpha[r_lo], s_alpha[r_lo + 8]);
             const uint32_t plo_base = L::kPloInStage ? stage + 8 * kTileBytes : smem_u32(sm + L::kPlo);
             pv_half<kLo, !kFp8>(o, p_base, plo_base, stage + 4 * kTileBytes);
@@ -620,7 +676,11 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             if (tid == producer && j + 2 < num_tiles) {
                 mbar_wait(&empty[s], (j >> 1) & 1);
                 MLA_TRACE(j, 3);
-                load_tile(j + 2);
+                if constexpr (kFp8) {
+                    load_tile(j + 2);
+                } else {
+                    issue_tile(j + 2, ahead);
+                }
                 MLA_TRACE(j, 4);
             }
             __syncwarp();
