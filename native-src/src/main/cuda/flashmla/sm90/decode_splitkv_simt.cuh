@@ -135,8 +135,13 @@ __global__ void __launch_bounds__(kThreads, 1) decode_splitkv_simt(DecodeParams 
             } else {
                 *reinterpret_cast<uint4*>(&vals[0]) = *reinterpret_cast<const uint4*>(src);
             }
+            // FP8: the reference's dequantised cache is bf16(e4m3 * scale), as the tensor-core kernels
+            // compute it; the FP32 product alone is off by up to 2^-9 per value.
 #pragma unroll
-            for (int e = 0; e < 16; ++e) dst[e] = kv_to_float<KvT>(vals[e]) * scale;
+            for (int e = 0; e < 16; ++e) {
+                float v = kv_to_float<KvT>(vals[e]) * scale;
+                dst[e] = sizeof(KvT) == 1 ? __bfloat162float(__float2bfloat16_rn(v)) : v;
+            }
         }
         __syncthreads();
 
