@@ -1,6 +1,7 @@
-// MLA decode on Hopper tensor cores with wgmma and TMA: one split of one sequence's keys, one KV
-// head, 64 query rows per CTA, two warpgroups. The design, its sources and the measurements behind
-// it are in ../DESIGN.md ("stage A" of §2.2 and §3.2; what was measured and tried in §8).
+// MLA decode on Hopper tensor cores with wgmma and TMA: one KV head and 64 query rows per CTA, two
+// warpgroups; each CTA walks the splits of its part of the plan (mla.h), one after another. The
+// design, its sources and the measurements behind it are in ../DESIGN.md ("stage A" of §2.2 and
+// §3.2; the plan in §5; what was measured and tried in §8-§10).
 //
 // - Shared memory: Q (64 rows x d, in 64-column tiles), two stages of 64 keys x d loaded by TMA in
 //   the 128-byte-swizzled layout wgmma reads, and P (64 x 64 BF16). V is not loaded separately: it
