@@ -48,15 +48,6 @@ SplitKernel chosen_kernel() {
 
 // INFRA4J_MLA_RS_P=0 feeds warpgroup 0's P V from shared memory, as warpgroup 1's (a cross-check;
 // registers are the default: +2-11 % on the H200 benchmark).
-int l2_prefetch() {
-    static const int tiles = [] {
-        const char* v = std::getenv("INFRA4J_MLA_L2_PREFETCH");
-        int n = v == nullptr ? 2 : std::atoi(v);
-        return n < 0 ? 0 : (n > 8 ? 8 : n);
-    }();
-    return tiles;
-}
-
 bool rs_p() {
     static const bool on = [] {
         const char* v = std::getenv("INFRA4J_MLA_RS_P");
@@ -204,7 +195,6 @@ INFRA4J_API int infra4j_mla_decode(const infra4j_mla_problem* p, const void* q, 
     params.scale_log2 = p->softmax_scale * 1.4426950408889634f;
     params.exact_p = exact_p() ? 1 : 0;
     params.rs_p = rs_p() ? 1 : 0;
-    params.l2_prefetch = l2_prefetch();
     int rows_per_kv = p->seqlen_q * (p->heads_q / p->heads_kv);
     static_assert(infra4j::mla::sm90::kRows == infra4j::mla::sm90::kMmaRows && infra4j::mla::sm90::kRows == infra4j::mla::sm90::kWgmmaRows,
                   "every kernel tiles 64 rows");

@@ -28,7 +28,6 @@ struct DecodeParams {
     float scale_log2;         // softmax scale * log2(e): the kernels use exp2
     int row_tiles;            // tiles of query rows per KV head
     int exact_p;              // wgmma kernel: 1 multiplies P as hi + lo on every tile (INFRA4J_MLA_EXACT_P=1)
-    int l2_prefetch;          // wgmma kernel, BF16: tiles brought into L2 ahead of the stage loads (INFRA4J_MLA_L2_PREFETCH, default 2)
     int rs_p;                 // wgmma kernel: 1 (default) feeds warpgroup 0's P V from registers (INFRA4J_MLA_RS_P=0: from shared memory)
 };
 

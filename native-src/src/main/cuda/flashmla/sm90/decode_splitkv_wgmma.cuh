@@ -430,19 +430,6 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             }
         }
     };
-    // Tile j into L2 only, `l2_prefetch` tiles ahead of the stage loads (BF16): with two stages a
-    // single 72 KB load per SM is in flight most of the time, too little to keep HBM busy (DESIGN.md §10).
-    auto prefetch_tile = [&](int j, const TileBlocks& tb) {
-        const int t0 = key_begin + j * kWgmmaKeys;
-        const int pages = min(kWgmmaKeys >> page_shift, (key_stop - t0 + p.page - 1) >> page_shift);
-#pragma unroll
-        for (int pg = 0; pg < 4; ++pg) {
-            if (pg < pages && !((tb.bad >> pg) & 1)) {
-#pragma unroll
-                for (int c = 0; c < L::kCols; ++c) tma_prefetch_l2_4d(&kv_map, 64 * c, head_kv, 0, tb.block[pg]);
-            }
-        }
-    };
     // The same in one go, with rolled loops (fewer registers: what the FP8 path and the prologue use).
     auto load_tile = [&](int j) {
         const int s = j & 1;
@@ -485,9 +472,6 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
     if (tid == producer) {
         tma_prefetch_descriptor(&kv_map);
         for (int j = 0; j < 2 && j < num_tiles; ++j) load_tile(j);
-        if constexpr (!kFp8) {
-            for (int j = 2; j < 2 + p.l2_prefetch && j < num_tiles; ++j) prefetch_tile(j, fetch_blocks(j));
-        }
     }
 
     // Q tile into the swizzled layout, rows past the tile zero.
@@ -678,10 +662,7 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             // BF16: the producer's block ids of tile j + 2, read while the P V runs. (FP8 reads them at
             // the issue: its warpgroup has no registers to spare under the expansion.)
             TileBlocks ahead;
-            TileBlocks ahead_l2;  // and those of tile j + 2 + l2_prefetch
-            const int j_l2 = j + 2 + p.l2_prefetch;
             if (!kFp8 && tid == producer && j + 2 < num_tiles) ahead = fetch_blocks(j + 2);
-            if (!kFp8 && tid == producer && p.l2_prefetch > 0 && j_l2 < num_tiles) ahead_l2 = fetch_blocks(j_l2);
             rescale_rows(o, s_alpha[r_lo], s_alpha[r_lo + 8]);
             const uint32_t plo_base = L::kPloInStage ? stage + 8 * kTileBytes : smem_u32(sm + L::kPlo);
             pv_half<kLo, !kFp8>(o, p_base, plo_base, stage + 4 * kTileBytes);
@@ -700,7 +681,6 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
                     load_tile(j + 2);
                 } else {
                     issue_tile(j + 2, ahead);
-                    if (p.l2_prefetch > 0 && j_l2 < num_tiles) prefetch_tile(j_l2, ahead_l2);
                 }
                 MLA_TRACE(j, 4);
             }

@@ -81,15 +81,6 @@ __device__ __forceinline__ void tma_load_4d(void* dst, const void* tensor_map, u
         : "memory");
 }
 
-// Brings one box of a 4-D tensor map into L2 only (no shared memory, no barrier): what a load into a
-// stage that is not free yet can start with.
-__device__ __forceinline__ void tma_prefetch_l2_4d(const void* tensor_map, int c0, int c1, int c2, int c3) {
-    asm volatile("cp.async.bulk.prefetch.tensor.4d.L2.global.tile [%0, {%1, %2, %3, %4}];\n" ::"l"(
-                     reinterpret_cast<uint64_t>(tensor_map)),
-                 "r"(c0), "r"(c1), "r"(c2), "r"(c3)
-                 : "memory");
-}
-
 __device__ __forceinline__ uint64_t l2_policy_evict_first() {
     uint64_t policy;
     asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;\n" : "=l"(policy));
