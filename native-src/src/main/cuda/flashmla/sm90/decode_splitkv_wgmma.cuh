@@ -152,13 +152,15 @@ __device__ __forceinline__ void rescale_rows(float (&o)[128], float alpha0, floa
 #ifdef INFRA4J_MLA_TRACE
 __device__ unsigned long long g_mla_trace[2][16][8];
 __device__ int g_mla_trace_launch;
-__device__ long long g_mla_trace_hdr[4];
+__device__ long long g_mla_trace_hdr[8];  // first split: tiles, cycles, ns, t0; the CTA: splits, tiles, cycles, ns
 // Printed by its own kernel after each decode launch: a printf in the decode kernel would make ptxas
 // serialise its wgmma.
 __global__ void mla_trace_print() {
     if (g_mla_trace_launch == 5) {
         const long long t0 = g_mla_trace_hdr[3];
-        printf("TRACE tiles=%lld cycles=%lld ns=%lld\n", g_mla_trace_hdr[0], g_mla_trace_hdr[1], g_mla_trace_hdr[2]);
+        printf("TRACE tiles=%lld cycles=%lld ns=%lld | CTA (0,0): splits=%lld tiles=%lld cycles=%lld ns=%lld\n",
+               g_mla_trace_hdr[0], g_mla_trace_hdr[1], g_mla_trace_hdr[2], g_mla_trace_hdr[4], g_mla_trace_hdr[5],
+               g_mla_trace_hdr[6], g_mla_trace_hdr[7]);
         for (int w = 0; w < 2; ++w)
             for (int jj = 8; jj < 24 && jj < g_mla_trace_hdr[0]; ++jj) {
                 unsigned long long* t = g_mla_trace[w][jj & 15];
@@ -338,6 +340,13 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
         s_work[0] = part;
         s_work[1] = part < parts ? split : -1;
     };
+#ifdef INFRA4J_MLA_TRACE
+    const long long cta_t0 = clock64();
+    unsigned long long cta_g0;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(cta_g0));
+    int cta_splits = 0;
+    int cta_tiles = 0;
+#endif
     if (threadIdx.x == 0) {
         const int part = blockIdx.y;
         next_work(part, part < p.plan[0] ? plan_part_starts(p.plan, p.batch)[part] - 1 : -2);
@@ -704,7 +713,6 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
 
 #ifdef INFRA4J_MLA_TRACE
     if (blockIdx.x == 0 && blockIdx.y == 0 && split == plan_part_starts(p.plan, p.batch)[0] && tid == 0) {
-        __syncwarp();
         if (g_mla_trace_launch == 5) {
             unsigned long long g1;
             asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(g1));
@@ -738,7 +746,21 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
     }
     __syncthreads();  // every thread has read this split's s_work
     if (threadIdx.x == 0) next_work(s_work[0], split);
+#ifdef INFRA4J_MLA_TRACE
+    ++cta_splits;
+    cta_tiles += num_tiles;
+#endif
     }
+#ifdef INFRA4J_MLA_TRACE
+    if (blockIdx.x == 0 && blockIdx.y == 0 && threadIdx.x == 0 && g_mla_trace_launch == 5) {
+        unsigned long long g1;
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(g1));
+        g_mla_trace_hdr[4] = cta_splits;
+        g_mla_trace_hdr[5] = cta_tiles;
+        g_mla_trace_hdr[6] = clock64() - cta_t0;
+        g_mla_trace_hdr[7] = g1 - cta_g0;
+    }
+#endif
 }
 
 }  // namespace infra4j::mla::sm90
