@@ -3,6 +3,7 @@ package io.infra4j.flashmla;
 import io.infra4j.ffm.CudaStream;
 import io.infra4j.flashmla.internal.MlaConstants;
 import io.infra4j.flashmla.internal.MlaKernel;
+import io.infra4j.flashmla.internal.MlaPlanner;
 import io.infra4j.flashmla.internal.MlaReference;
 import io.infra4j.flashmla.internal.MlaShape;
 import io.infra4j.memory.DType;
@@ -66,8 +67,8 @@ public final class MlaDecode {
      * default is one per multiprocessor, and the kernel runs one CTA per part, KV head and tile of 64 query rows).
      */
     public static MlaPlan plan(Tensor cacheSeqlens, int parts, CudaStream stream) {
-        if (parts < 1) {
-            throw new IllegalArgumentException("parts: expected >= 1, got " + parts);
+        if (parts < 1 || parts > MlaPlanner.MAX_PARTS) {
+            throw new IllegalArgumentException("parts: expected 1.." + MlaPlanner.MAX_PARTS + ", got " + parts);
         }
         return MlaPlans.make(cacheSeqlens, parts, stream);
     }

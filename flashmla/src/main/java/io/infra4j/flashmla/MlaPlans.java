@@ -21,8 +21,8 @@ final class MlaPlans {
             throw new IllegalArgumentException("cacheSeqlens: expected a contiguous I32 tensor [batch], got " + cacheSeqlens);
         }
         long batch = cacheSeqlens.size(0);
-        if (batch < 1 || batch > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("cacheSeqlens: expected 1 to 2^31 - 9 sequences, got " + batch);
+        if (batch < 1 || batch > MlaPlanner.MAX_BATCH) {
+            throw new IllegalArgumentException("cacheSeqlens: expected 1 to " + MlaPlanner.MAX_BATCH + " sequences, got " + batch);
         }
         if (stream == null) {
             throw new IllegalArgumentException("stream: expected a CudaStream (CudaStream.legacyDefault() for the default), got null");

@@ -202,6 +202,7 @@ class MlaDecodeBadInputTest {
         refused("cacheSeqlens", () -> MlaDecode.plan(null), "null");
         refused("stream", () -> MlaDecode.plan(p.seqlens, (CudaStream) null), "null");
         refused("parts", () -> MlaDecode.plan(p.seqlens, 0, CudaStream.legacyDefault()), "0");
+        refused("parts", () -> MlaDecode.plan(p.seqlens, (1 << 16) + 1, CudaStream.legacyDefault()), "65536", "65537");
     }
 
     @Test

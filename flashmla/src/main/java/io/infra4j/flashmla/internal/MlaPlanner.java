@@ -26,6 +26,10 @@ public final class MlaPlanner {
     public static final int SPLIT_COST_TILES = 3;
     /** The longest sequence a plan takes: its key ranges, multiples of 64, must fit an int32. */
     public static final int MAX_SEQLEN = Integer.MAX_VALUE / TILE * TILE;
+    /** The most parts a plan takes (a CTA grid's y dimension is at most 65535; the kernel walks the rest). */
+    public static final int MAX_PARTS = 1 << 16;
+    /** The most sequences a plan takes: its words (about 3 per sequence and 3 per part) must fit a Java array. */
+    public static final int MAX_BATCH = (Integer.MAX_VALUE - 16 - 3 * MAX_PARTS) / 3;
     /** Multiprocessors assumed where there is no GPU (an H100/H200 SXM): CPU plans then equal GPU ones. */
     public static final int DEFAULT_MULTIPROCESSORS = 132;
 
@@ -87,8 +91,11 @@ public final class MlaPlanner {
      * {@code parts} parts of equal cost (fewer when there are fewer tiles than parts).
      */
     public static Layout plan(int[] seqlens, int parts) {
-        if (parts < 1) {
-            throw new IllegalArgumentException("parts: expected >= 1, got " + parts);
+        if (parts < 1 || parts > MAX_PARTS) {
+            throw new IllegalArgumentException("parts: expected 1.." + MAX_PARTS + ", got " + parts);
+        }
+        if (seqlens.length > MAX_BATCH) {
+            throw new IllegalArgumentException("seqlens: expected at most " + MAX_BATCH + " sequences, got " + seqlens.length);
         }
         long total = 0;
         for (int len : seqlens) {

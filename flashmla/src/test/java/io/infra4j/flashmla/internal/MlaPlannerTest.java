@@ -89,6 +89,8 @@ class MlaPlannerTest {
         assertEquals(132, p.parts());
         assertTrue(p.totalSplits() > 1000 && p.totalSplits() <= 1000 + 131, p::toString);
         assertThrows(IllegalArgumentException.class, () -> MlaPlanner.plan(new int[] {1}, 0));
+        assertThrows(IllegalArgumentException.class, () -> MlaPlanner.plan(new int[] {1}, MlaPlanner.MAX_PARTS + 1));
+        check(new int[] {MlaPlanner.MAX_SEQLEN, MlaPlanner.MAX_SEQLEN}, MlaPlanner.MAX_PARTS);
     }
 
     @Test
