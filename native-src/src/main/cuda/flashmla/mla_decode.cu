@@ -2,6 +2,7 @@
 // kernel and the combine kernel on the caller's stream.
 #include <cmath>
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -115,6 +116,18 @@ cudaError_t launch_wgmma(const DecodeParams& params, dim3 grid, cudaStream_t str
     return cudaGetLastError();
 }
 
+// The current device's SM count, queried once per device (every decode launch needs it).
+cudaError_t multiprocessors(int* sms) {
+    static std::atomic<int> cached[64];
+    int device = 0;
+    cudaError_t e = cudaGetDevice(&device);
+    if (e != cudaSuccess) return e;
+    if (device >= 0 && device < 64 && (*sms = cached[device].load(std::memory_order_relaxed)) > 0) return cudaSuccess;
+    e = cudaDeviceGetAttribute(sms, cudaDevAttrMultiProcessorCount, device);
+    if (e == cudaSuccess && device >= 0 && device < 64) cached[device].store(*sms, std::memory_order_relaxed);
+    return e;
+}
+
 template <typename KvT, int D>
 cudaError_t launch_split(const DecodeParams& params, int total_splits, cudaStream_t stream) {
     dim3 grid(total_splits, params.heads_kv * params.row_tiles);
@@ -131,10 +144,8 @@ cudaError_t launch_split(const DecodeParams& params, int total_splits, cudaStrea
     if (choice != SplitKernel::kMma && params.num_blocks > 0) {
         // One CTA per part and (KV head, row tile), at most one per multiprocessor and row tile: the
         // kernel walks its parts, so any count is correct and the SM count balances best.
-        int device = 0;
         int sms = 0;
-        cudaError_t e = cudaGetDevice(&device);
-        if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+        cudaError_t e = multiprocessors(&sms);
         if (e != cudaSuccess) return e;
         const unsigned parts = static_cast<unsigned>(std::min(total_splits, std::max(sms, 1)));
         return launch_wgmma<KvT, D>(params, dim3(grid.y, parts), stream);

@@ -1,6 +1,7 @@
 package io.infra4j.flashmla.internal;
 
 import java.util.Arrays;
+import java.util.stream.IntStream;
 
 /**
  * The split plan of a decoding step, computed on the host from the sequence lengths: the keys of all
@@ -104,8 +105,9 @@ public final class MlaPlanner {
         // Each part takes up to `payload`; a part is closed when it cannot take one more tile.
         long payload = ceilDiv(total, parts) + SPLIT_COST_TILES;
         int[] offsets = new int[seqlens.length + 1];
-        IntList starts = new IntList();
-        IntList ranges = new IntList();
+        IntStream.Builder starts = IntStream.builder();
+        IntStream.Builder ranges = IntStream.builder();
+        int partsUsed = 0;
         int splits = 0;
         long room = 0; // of the open part; 0: no part open yet
         for (int b = 0; b < seqlens.length; b++) {
@@ -116,6 +118,7 @@ public final class MlaPlanner {
                 long take = Math.min(n - t, room - SPLIT_COST_TILES);
                 if (take <= 0) { // open the next part
                     starts.add(splits);
+                    partsUsed++;
                     room = payload;
                     continue;
                 }
@@ -128,7 +131,7 @@ public final class MlaPlanner {
         }
         offsets[seqlens.length] = splits;
         starts.add(splits);
-        return new Layout(starts.size() - 1, splits, offsets, starts.toArray(), ranges.toArray());
+        return new Layout(partsUsed, splits, offsets, starts.build().toArray(), ranges.build().toArray());
     }
 
     private static long tiles(long len) {
@@ -137,26 +140,5 @@ public final class MlaPlanner {
 
     private static long ceilDiv(long a, long b) {
         return (a + b - 1) / b;
-    }
-
-    /** A growable int array (the plan of a large batch has hundreds of thousands of words). */
-    private static final class IntList {
-        private int[] a = new int[16];
-        private int n;
-
-        void add(int v) {
-            if (n == a.length) {
-                a = Arrays.copyOf(a, n * 2);
-            }
-            a[n++] = v;
-        }
-
-        int size() {
-            return n;
-        }
-
-        int[] toArray() {
-            return Arrays.copyOf(a, n);
-        }
     }
 }
