@@ -55,6 +55,7 @@ constexpr int kBarPReady = 2;  // P, P_lo, alpha and the flag of the current til
 constexpr int kBarPFree = 3;   // warpgroup 1 has finished reading them
 constexpr int kBarFinal = 4;   // 1 / l of every row is written
 constexpr int kBarExpand = 5;  // FP8: warpgroup 1 has read every raw tile of the stage it expands
+constexpr int kBarPvLDone = 6;  // FP8: warpgroup 0's P V of the tile has retired in every warp
 
 template <int D>
 struct WgmmaLayout {
@@ -73,10 +74,12 @@ struct WgmmaLayout {
     static constexpr int kBars = kBadPages + 16;
     static constexpr int kWork = kBars + 6 * 8;   // full[2], empty[2], raw[2] (FP8); then the CTA's part and split
     static constexpr int kBytes = kWork + 2 * 4;
-    // FP8: TMA lands a stage's raw bytes (64 tokens x d) in its upper half, as kCols tiles of 64 x 64
-    // bytes; the dequantisation expands them in place into the BF16 tiles.
+    // FP8: TMA lands a stage's raw bytes (64 tokens x d) as kCols tiles of 64 x 64 bytes: raw tiles
+    // 0..7 fill BF16 tiles 0..3 and raw tile 8 (RoPE) the first half of BF16 tile 8, the parts of a
+    // stage free once warpgroup 0 has its S and its P V_L (so it can load the tile two ahead while
+    // warpgroup 1 still reads V_R, tiles 4..7). The dequantisation expands them in place.
     static constexpr int kRawTile = 64 * 64;
-    static constexpr int kRaw = kStage - kCols * kRawTile;
+    static __device__ __forceinline__ constexpr int raw_tile(int c) { return c < 8 ? c * kRawTile : c * kTileBytes; }
     static constexpr int kAlloc = kBytes + 1024;  // the dynamic base is only 16-aligned: room to align it
     static_assert(kBars % 8 == 0, "mbarriers are 8-byte aligned");
     static_assert(kAlloc <= 232448, "fits the opt-in shared memory of an sm_90 CTA");
@@ -268,14 +271,13 @@ __device__ __forceinline__ void zero_dead_v_rows(unsigned char* stage, int first
 // raw ones) writes bf16(e4m3 * scale) into the swizzled BF16 tiles. e4m3 -> f16 -> f32 is exact,
 // so this is the reference's bf16(float(e4m3) * scale) bit for bit.
 template <int kCols>
-__device__ __forceinline__ void expand_fp8_stage(unsigned char* stage, int raw_offset, const float (&scale)[5], int wtid,
-                                                 int barrier) {
+__device__ __forceinline__ void expand_fp8_stage(unsigned char* stage, const float (&scale)[5], int wtid, int barrier) {
     const int r = wtid >> 1;
     const int h = wtid & 1;
     uint4 raw[kCols][2];
 #pragma unroll
     for (int c = 0; c < kCols; ++c) {
-        const uint4* src = reinterpret_cast<const uint4*>(stage + raw_offset + c * 4096 + r * 64 + h * 32);
+        const uint4* src = reinterpret_cast<const uint4*>(stage + WgmmaLayout<kCols * 64>::raw_tile(c) + r * 64 + h * 32);
         raw[c][0] = src[0];
         raw[c][1] = src[1];
     }
@@ -424,8 +426,6 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
         s_bad[s] = tb.bad;
         constexpr int kRowBytes = kFp8 ? 64 : 128;  // bytes of one token in one 64-column tile
         uint64_t* bar = kFp8 ? &raw_full[s] : &full[s];
-        unsigned char* base = kFp8 ? dst + L::kRaw : dst;
-        const int tile_bytes = kFp8 ? L::kRawTile : kTileBytes;
         mbar_arrive_expect_tx(bar, static_cast<uint32_t>(pages * L::kCols * p.page * kRowBytes));
 #pragma unroll
         for (int pg = 0; pg < 4; ++pg) {
@@ -433,8 +433,8 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
                 // An out-of-range block id reads zeros (TMA fills out-of-bounds boxes); its keys are masked.
 #pragma unroll
                 for (int c = 0; c < L::kCols; ++c) {
-                    tma_load_4d(base + c * tile_bytes + pg * p.page * kRowBytes, &kv_map, bar, 64 * c, head_kv, 0,
-                                tb.block[pg], policy);
+                    tma_load_4d(dst + (kFp8 ? L::raw_tile(c) : c * kTileBytes) + pg * p.page * kRowBytes, &kv_map, bar,
+                                64 * c, head_kv, 0, tb.block[pg], policy);
                 }
             }
         }
@@ -454,15 +454,13 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
         s_bad[s] = bad;
         constexpr int kRowBytes = kFp8 ? 64 : 128;
         uint64_t* bar = kFp8 ? &raw_full[s] : &full[s];
-        unsigned char* base = kFp8 ? dst + L::kRaw : dst;
-        const int tile_bytes = kFp8 ? L::kRawTile : kTileBytes;
         mbar_arrive_expect_tx(bar, static_cast<uint32_t>(pages * L::kCols * p.page * kRowBytes));
         for (int pg = 0; pg < pages; ++pg) {
             int block = table[pg];
 #pragma unroll
             for (int c = 0; c < L::kCols; ++c) {
-                tma_load_4d(base + c * tile_bytes + pg * p.page * kRowBytes, &kv_map, bar, 64 * c, head_kv, 0, block,
-                            policy);
+                tma_load_4d(dst + (kFp8 ? L::raw_tile(c) : c * kTileBytes) + pg * p.page * kRowBytes, &kv_map, bar,
+                            64 * c, head_kv, 0, block, policy);
             }
         }
     };
@@ -532,6 +530,9 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
     auto main_loop = [&](auto lo_tag, auto rs_tag) {
     constexpr bool kLo = decltype(lo_tag)::value;
     constexpr bool kRsP = decltype(rs_tag)::value;  // warpgroup 0's P from registers (BF16 P only)
+    // FP8 with the RS P V: warpgroup 0 loads the raw bytes of tile j + 2 as soon as its own P V of
+    // tile j has retired (no `empty` wait), two tiles ahead of their expansion instead of one.
+    constexpr bool kEarlyRaw = kFp8 && kRsP;
     static_assert(!(kLo && kRsP), "hi/lo P goes through shared memory");
     if (wg == 0) {
         // (Issuing the next tile's scores before this tile's P V would overlap them, but keeping both
@@ -542,6 +543,8 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             const uint32_t stage = k_base + s * L::kStage;
             float sc[32];
             MLA_TRACE(j, 0);
+            TileBlocks ahead;
+            if (kEarlyRaw && wtid == 0 && j + 2 < num_tiles) ahead = fetch_blocks(j + 2);
             mbar_wait(&full[s], (j >> 1) & 1);
             MLA_TRACE(j, 1);
             issue_scores<L::kCols>(sc, q_base, stage);
@@ -599,7 +602,12 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
                 wgmma_wait<0>();
                 wgmma_fence_operand(o);
                 MLA_TRACE(j, 7);
-                mbar_arrive(&empty[s]);
+                if constexpr (kEarlyRaw) {
+                    named_sync(kBarPvLDone, 128);  // every warp's part of this P V has retired
+                    if (wtid == 0 && j + 2 < num_tiles) issue_tile(j + 2, ahead);
+                } else {
+                    mbar_arrive(&empty[s]);
+                }
             } else {
             // Warpgroup 1 must be done with the previous tile's P before it is overwritten.
             if (j > 0) named_sync(kBarPFree, kWgmmaThreads);
@@ -640,26 +648,38 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
         // P V, the expansion itself: 0.55x.) The code has no branch while the P V is in flight
         // (ptxas would serialise the wgmma): after the last tile it expands stale bytes into a free
         // stage, waits on a completed phase and signals a barrier nobody waits on.
-        auto expand = [&](int j) {
+        // The scales of this thread's token (wtid / 2) of a tile are read a tile before its expansion,
+        // and the token's block id a tile before that, so neither load's latency is on the path from
+        // `raw_full` to `full` (block -1: none, the scales are 0).
+        auto token_block = [&](int j) {
+            const int t = key_begin + j * kWgmmaKeys + (wtid >> 1);
+            if (j >= num_tiles || t >= key_stop) return -1;
+            const int block = p.block_table[static_cast<int64_t>(b) * p.max_blocks + (t >> page_shift)];
+            return block >= 0 && block < p.num_blocks ? block : -1;
+        };
+        auto token_scales = [&](int j, int block, float (&scale)[5]) {
+            const int t = key_begin + j * kWgmmaKeys + (wtid >> 1);
+            const float* src = p.kv_scales + (block >= 0 ? ((static_cast<int64_t>(block) * p.page + (t & (p.page - 1))) *
+                                                                p.heads_kv + head_kv) * scale_groups<D>()
+                                                         : 0);
+#pragma unroll
+            for (int g = 0; g < 5; ++g) scale[g] = (g < scale_groups<D>() && block >= 0) ? src[g < scale_groups<D>() ? g : 0] : 0.f;
+        };
+        auto expand = [&](int j, const float (&scale)[5]) {
             const int s = j & 1;
             const bool real = j < num_tiles;
-            const int t = min(key_begin + j * kWgmmaKeys + (wtid >> 1), key_stop - 1);
-            const int block = p.block_table[static_cast<int64_t>(b) * p.max_blocks + (t >> page_shift)];
-            const bool ok = real && key_begin + j * kWgmmaKeys + (wtid >> 1) < key_stop && block >= 0 &&
-                            block < p.num_blocks;
-            const float* src = p.kv_scales + (ok ? ((static_cast<int64_t>(block) * p.page + (t & (p.page - 1))) *
-                                                        p.heads_kv + head_kv) * scale_groups<D>()
-                                                 : 0);
-            float scale[5];
-#pragma unroll
-            for (int g = 0; g < 5; ++g) scale[g] = (g < scale_groups<D>() && ok) ? src[g < scale_groups<D>() ? g : 0] : 0.f;
             mbar_wait(&raw_full[s], ((j >> 1) & 1) ^ (real ? 0 : 1));
-            expand_fp8_stage<L::kCols>(sm + L::kK + s * L::kStage, L::kRaw, scale, wtid, kBarExpand);
+            expand_fp8_stage<L::kCols>(sm + L::kK + s * L::kStage, scale, wtid, kBarExpand);
             fence_proxy_async();
             mbar_arrive(&full[s]);
         };
+        [[maybe_unused]] float scale[5];
+        [[maybe_unused]] int block_next = -1;
         if constexpr (kFp8) {
-            if (num_tiles > 0) expand(0);
+            token_scales(0, token_block(0), scale);
+            if (num_tiles > 0) expand(0, scale);
+            token_scales(1, token_block(1), scale);
+            block_next = token_block(2);
         }
         if constexpr (kRsP) named_arrive(kBarPFree, kWgmmaThreads);
         for (int j = 0; j < num_tiles; ++j) {
@@ -677,13 +697,17 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             pv_half<kLo, !kFp8>(o, p_base, plo_base, stage + 4 * kTileBytes);
             MLA_TRACE(j, 2);
             if constexpr (kFp8) {
-                expand(j + 1);
+                expand(j + 1, scale);
+                MLA_TRACE(j, 5);
+                token_scales(j + 2, block_next, scale);
+                block_next = token_block(j + 3);
                 wgmma_wait<0>();
                 wgmma_fence_operand(o);
+                MLA_TRACE(j, 6);
             }
             named_arrive(kBarPFree, kWgmmaThreads);
             mbar_arrive(&empty[s]);
-            if (tid == producer && j + 2 < num_tiles) {
+            if (!kEarlyRaw && tid == producer && j + 2 < num_tiles) {
                 mbar_wait(&empty[s], (j >> 1) & 1);
                 MLA_TRACE(j, 3);
                 if constexpr (kFp8) {
