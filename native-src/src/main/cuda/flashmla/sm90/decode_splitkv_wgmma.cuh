@@ -692,11 +692,20 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
             // the issue: its warpgroup has no registers to spare under the expansion.)
             TileBlocks ahead;
             if (!kFp8 && tid == producer && j + 2 < num_tiles) ahead = fetch_blocks(j + 2);
+            if constexpr (kEarlyRaw) {
+                // Tile j + 1's raw bytes were requested a whole tile ago (after warpgroup 0's P V_L of
+                // tile j - 1), so expanding them before this P V puts the expansion beside warpgroup
+                // 0's P V_L instead of in front of its next S.
+                expand(j + 1, scale);
+                MLA_TRACE(j, 5);
+                token_scales(j + 2, block_next, scale);
+                block_next = token_block(j + 3);
+            }
             rescale_rows(o, s_alpha[r_lo], s_alpha[r_lo + 8]);
             const uint32_t plo_base = L::kPloInStage ? stage + 8 * kTileBytes : smem_u32(sm + L::kPlo);
-            pv_half<kLo, !kFp8>(o, p_base, plo_base, stage + 4 * kTileBytes);
+            pv_half<kLo, !kFp8 || kEarlyRaw>(o, p_base, plo_base, stage + 4 * kTileBytes);
             MLA_TRACE(j, 2);
-            if constexpr (kFp8) {
+            if constexpr (kFp8 && !kEarlyRaw) {
                 expand(j + 1, scale);
                 MLA_TRACE(j, 5);
                 token_scales(j + 2, block_next, scale);
