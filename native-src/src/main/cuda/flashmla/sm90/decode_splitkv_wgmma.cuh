@@ -12,8 +12,9 @@
 //   Each holds 64 x 256 FP32 of O.
 // - Precision: a BF16 P loses up to 2^-9 of each weight, too much for short sequences (DESIGN.md
 //   §3.3, §8). Their CTAs also multiply P_lo = bf16(p - bf16(p)), which restores 16 bits of each weight.
-// - FP8 caches: TMA lands the raw bytes in the upper half of a stage and warpgroup 1 expands them in
-//   place to BF16 while its P V of the previous tile runs.
+// - FP8 caches: TMA lands the raw bytes of tile j + 2 in the parts of tile j's stage that warpgroup 0
+//   has finished with (BF16 tiles 0..3 and 8), issued by warpgroup 0 after its P V_L; warpgroup 1
+//   expands them in place to BF16 a tile later, before its own P V (DESIGN.md §11).
 // - Stages are released through `empty` mbarriers once both warpgroups' wgmma have retired; a thread
 //   of warpgroup 1 then issues the TMA of the tile two ahead.
 #pragma once
@@ -641,13 +642,14 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
         }
         named_arrive(kBarFinal, kWgmmaThreads);
     } else {
-        // FP8: expand tile j into stage j % 2 (its raw bytes are in the stage's upper half), then
-        // signal `full` as the TMA does for BF16. Tile j + 1 is expanded while this warpgroup's P V of
-        // tile j runs on the tensor cores; its raw bytes were requested a tile earlier and waited for
-        // during the wait for P. (Expanding before that wait exposed the load: 0.7x BF16; after the
-        // P V, the expansion itself: 0.55x.) The code has no branch while the P V is in flight
-        // (ptxas would serialise the wgmma): after the last tile it expands stale bytes into a free
-        // stage, waits on a completed phase and signals a barrier nobody waits on.
+        // FP8: expand tile j into stage j % 2 (its raw bytes are in BF16 tiles 0..3 and 8 of the
+        // stage), then signal `full` as the TMA does for BF16. With the RS P V (kEarlyRaw) tile j + 1
+        // is expanded right after tile j's P is ready and before this warpgroup's P V of tile j; its
+        // raw bytes were requested by warpgroup 0 a tile earlier. Otherwise (P through shared memory,
+        // hi/lo P) the producer loads once `empty` says both warpgroups are done, and the expansion
+        // runs under the P V. Neither order has a branch while a P V is in flight (ptxas would
+        // serialise the wgmma): after the last tile it expands stale bytes into a free stage, waits
+        // on a completed phase and signals a barrier nobody waits on.
         // The scales of this thread's token (wtid / 2) of a tile are read a tile before its expansion,
         // and the token's block id a tile before that, so neither load's latency is on the path from
         // `raw_full` to `full` (block -1: none, the scales are 0).
