@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 #include <cuda.h>
 #include <cudaTypedefs.h>
@@ -13,6 +14,7 @@
 #include "flashmla/combine.cuh"
 #include "flashmla/sm90/decode_splitkv_mma.cuh"
 #include "flashmla/sm90/decode_splitkv_simt.cuh"
+#include "flashmla/sm90/decode_splitkv_narrow.cuh"
 #include "flashmla/sm90/decode_splitkv_wgmma.cuh"
 #include "infra4j/mla.h"
 
@@ -52,6 +54,16 @@ SplitKernel chosen_kernel() {
 bool rs_p() {
     static const bool on = [] {
         const char* v = std::getenv("INFRA4J_MLA_RS_P");
+        return v == nullptr || std::strcmp(v, "0") != 0;
+    }();
+    return on;
+}
+
+// INFRA4J_MLA_NARROW=0 keeps shapes of at most 32 query rows per KV head on the wide wgmma kernel
+// (a cross-check; the narrow kernel is the default for them with BF16 caches).
+bool narrow_enabled() {
+    static const bool on = [] {
+        const char* v = std::getenv("INFRA4J_MLA_NARROW");
         return v == nullptr || std::strcmp(v, "0") != 0;
     }();
     return on;
@@ -116,6 +128,19 @@ cudaError_t launch_wgmma(const DecodeParams& params, dim3 grid, cudaStream_t str
     return cudaGetLastError();
 }
 
+template <int D>
+cudaError_t launch_narrow(const DecodeParams& params, dim3 grid, cudaStream_t stream) {
+    CUtensorMap map;
+    cudaError_t e = encode_kv_map(params, false, &map);
+    if (e != cudaSuccess) return e;
+    using Layout = infra4j::mla::sm90::NarrowLayout<D>;
+    auto kernel = infra4j::mla::sm90::decode_splitkv_narrow<D>;
+    e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Layout::kAlloc);
+    if (e != cudaSuccess) return e;
+    kernel<<<grid, infra4j::mla::sm90::kNarrowThreads, Layout::kAlloc, stream>>>(params, map);
+    return cudaGetLastError();
+}
+
 // The current device's SM count, queried once per device (every decode launch needs it).
 cudaError_t multiprocessors(int* sms) {
     static std::atomic<int> cached[64];
@@ -148,6 +173,9 @@ cudaError_t launch_split(const DecodeParams& params, int total_splits, cudaStrea
         cudaError_t e = multiprocessors(&sms);
         if (e != cudaSuccess) return e;
         const unsigned parts = static_cast<unsigned>(std::min(total_splits, std::max(sms, 1)));
+        const bool narrow = std::is_same_v<KvT, __nv_bfloat16> && choice == SplitKernel::kDefault && narrow_enabled() &&
+                            params.seqlen_q * (params.heads_q / params.heads_kv) <= infra4j::mla::sm90::kNarrowRows;
+        if (narrow) return launch_narrow<D>(params, dim3(grid.y, parts), stream);
         return launch_wgmma<KvT, D>(params, dim3(grid.y, parts), stream);
     }
     using Smem = infra4j::mla::sm90::MmaSmem<D>;
