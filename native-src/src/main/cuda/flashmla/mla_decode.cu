@@ -137,7 +137,10 @@ cudaError_t launch_narrow(const DecodeParams& params, dim3 grid, cudaStream_t st
     auto kernel = infra4j::mla::sm90::decode_splitkv_narrow<D>;
     e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Layout::kAlloc);
     if (e != cudaSuccess) return e;
-    kernel<<<grid, infra4j::mla::sm90::kNarrowThreads, Layout::kAlloc, stream>>>(params, map);
+    kernel<<<grid, infra4j::mla::sm90::kNarrowCta, Layout::kAlloc, stream>>>(params, map);
+#ifdef INFRA4J_MLA_TRACE
+    infra4j::mla::sm90::mla_trace_print<<<1, 1, 0, stream>>>();
+#endif
     return cudaGetLastError();
 }
 

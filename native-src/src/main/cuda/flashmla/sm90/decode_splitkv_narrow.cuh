@@ -9,8 +9,10 @@
 //   exchange between the 4 warps through shared memory.
 // - O^T += V^T P^T with m64n32k16: A is V^T, the stage's first 512 columns read MN-major; B is P^T,
 //   written to shared memory as [row][key]. O^T (512 x 32 FP32) is 128 registers per thread of the
-//   one warpgroup, so the CTA is a single warpgroup whose thread 0 also issues the TMA loads.
-// - Two 64-key stages, each reloaded (tile j + 2) as soon as the warpgroup's P V of tile j retires.
+//   one warpgroup. A fifth warp only issues the TMA loads (issuing them from the math warpgroup
+//   held up its next wgmma, which all four warps must reach).
+// - Two 64-key stages; the producer reloads a stage (tile j + 2) once every math thread has arrived
+//   on its `empty` barrier after the P V of tile j.
 //   Short sequences multiply P as hi + lo (as the wide kernel, DESIGN.md §3.3).
 // - BF16 caches only for now; FP8 stays on the wide kernel.
 #pragma once
@@ -27,7 +29,8 @@
 
 namespace infra4j::mla::sm90 {
 
-constexpr int kNarrowThreads = 128;
+constexpr int kNarrowThreads = 128;              // the math warpgroup
+constexpr int kNarrowCta = kNarrowThreads + 32;  // plus one producer warp, which issues the TMA loads
 constexpr int kNarrowRows = 32;  // N of every wgmma: the query rows of one KV head, padded
 constexpr int kBarNarrow = 1;    // the warpgroup's own barrier (reductions, P written, P V retired)
 
@@ -43,7 +46,7 @@ struct NarrowLayout {
     static constexpr int kRed = kPlo + kRowTile;  // column maxima / sums of each warp, two buffers
     static constexpr int kBadPages = kRed + 2 * 4 * kNarrowRows * 4;
     static constexpr int kBars = kBadPages + 16;
-    static constexpr int kWork = kBars + 2 * 8;
+    static constexpr int kWork = kBars + 4 * 8;  // full[2], empty[2]
     static constexpr int kBytes = kWork + 2 * 4;
     static constexpr int kAlloc = kBytes + 1024;
     static_assert(kK % 1024 == 0 && kP % 1024 == 0, "swizzle atoms are 1024-aligned");
@@ -81,12 +84,13 @@ __device__ __forceinline__ void narrow_column_reduce(float (&v)[8], float* red, 
 }
 
 template <int D>
-__global__ void __launch_bounds__(kNarrowThreads, 1)
+__global__ void __launch_bounds__(kNarrowCta, 1)
     decode_splitkv_narrow(const __grid_constant__ DecodeParams p, const __grid_constant__ CUtensorMap kv_map) {
     using L = NarrowLayout<D>;
     extern __shared__ __align__(16) unsigned char smem_raw[];
     unsigned char* sm = smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023);
     uint64_t* full = reinterpret_cast<uint64_t*>(sm + L::kBars);
+    uint64_t* empty = full + 2;
     float* s_red = reinterpret_cast<float*>(sm + L::kRed);
     int* s_bad = reinterpret_cast<int*>(sm + L::kBadPages);
     int* s_work = reinterpret_cast<int*>(sm + L::kWork);
@@ -118,6 +122,12 @@ __global__ void __launch_bounds__(kNarrowThreads, 1)
     const int lane = tid & 31;
     const int quad = lane & 3;
     const int key0 = 16 * warp + (lane >> 2);  // this thread's key rows: key0 and key0 + 8
+#ifdef INFRA4J_MLA_TRACE
+    constexpr int wg = 0;
+    const bool trace_on = blockIdx.x == 0 && blockIdx.y == 0 && split == plan_part_starts(p.plan, p.batch)[0] &&
+                          tid == 0 && *static_cast<volatile int*>(&g_mla_trace_launch) == 5;
+    const long long trace_t0 = clock64();
+#endif
 
     const SplitWork work = split_work(p, split);
     const int b = work.b;
@@ -173,10 +183,12 @@ __global__ void __launch_bounds__(kNarrowThreads, 1)
     if (tid == 0) {
         mbar_init(&full[0], 1);
         mbar_init(&full[1], 1);
+        mbar_init(&empty[0], kNarrowThreads);
+        mbar_init(&empty[1], kNarrowThreads);
         mbar_init_fence();
     }
     __syncthreads();
-    if (tid == 0) {
+    if (tid == kNarrowThreads) {
         tma_prefetch_descriptor(&kv_map);
         for (int j = 0; j < 2 && j < num_tiles; ++j) issue_tile(j, fetch_blocks(j));
     }
@@ -185,7 +197,7 @@ __global__ void __launch_bounds__(kNarrowThreads, 1)
     {
         const __nv_bfloat16* q = static_cast<const __nv_bfloat16*>(p.q);
         constexpr int kChunks = D / 8;
-        for (int idx = tid; idx < kNarrowRows * kChunks; idx += kNarrowThreads) {
+        for (int idx = tid; idx < kNarrowRows * kChunks; idx += kNarrowCta) {
             const int r = idx / kChunks;
             const int ch = idx % kChunks;
             const bool ok = r < rows_here;
@@ -214,6 +226,8 @@ __global__ void __launch_bounds__(kNarrowThreads, 1)
     float m_run[8];
     float l_run[8];
     int last_visible[8];  // last key each of the thread's columns sees (-1: a padding row)
+    // The last key every real row sees (row 0's, under causal masking).
+    const int min_visible = min(key_end, p.causal ? seqlen - p.seqlen_q + 1 : seqlen) - 1;
 #pragma unroll
     for (int c = 0; c < 8; ++c) {
         m_run[c] = kMasked;
@@ -224,15 +238,27 @@ __global__ void __launch_bounds__(kNarrowThreads, 1)
                               : min(key_end, p.causal ? seqlen - p.seqlen_q + row / heads_per_kv + 1 : seqlen) - 1;
     }
 
+    // The producer warp: tile j + 2 into stage j % 2 once the math warpgroup is done with tile j;
+    // each tile's block ids are read while it waits for the previous stage.
+    auto produce = [&]() {
+        if (lane != 0 || num_tiles <= 2) return;
+        TileBlocks next = fetch_blocks(2);
+        for (int j = 2; j < num_tiles; ++j) {
+            const TileBlocks tb = next;
+            if (j + 1 < num_tiles) next = fetch_blocks(j + 1);
+            mbar_wait(&empty[j & 1], ((j - 2) >> 1) & 1);
+            issue_tile(j, tb);
+        }
+    };
     auto main_loop = [&](auto lo_tag) {
         constexpr bool kLo = decltype(lo_tag)::value;
         for (int j = 0; j < num_tiles; ++j) {
             const int s = j & 1;
             const int t0 = key_begin + j * 64;
             const uint32_t stage = k_base + s * L::kStage;
-            TileBlocks ahead;
-            if (tid == 0 && j + 2 < num_tiles) ahead = fetch_blocks(j + 2);
+            MLA_TRACE(j, 0);
             mbar_wait(&full[s], (j >> 1) & 1);
+            MLA_TRACE(j, 1);
 
             float sc[16];
             {
@@ -252,23 +278,37 @@ __global__ void __launch_bounds__(kNarrowThreads, 1)
                 wgmma_wait<0>();
                 wgmma_fence_operand(sc);
             }
+            MLA_TRACE(j, 2);
 
             // Mask and scale (log2 units), then each column's maximum over the tile.
             const int bad = s_bad[s];
             float mx[8];
+            if (bad == 0 && t0 + 63 <= min_visible) {  // every key visible to every real row
 #pragma unroll
-            for (int c = 0; c < 8; ++c) {
-                mx[c] = kMasked;
+                for (int c = 0; c < 8; ++c) {
+                    const bool pad = last_visible[c] < 0;
+                    float& v0 = sc[narrow_reg(c, 0)];
+                    float& v1 = sc[narrow_reg(c, 1)];
+                    v0 = pad ? kMasked : v0 * p.scale_log2;
+                    v1 = pad ? kMasked : v1 * p.scale_log2;
+                    mx[c] = fmaxf(v0, v1);
+                }
+            } else {
 #pragma unroll
-                for (int h = 0; h < 2; ++h) {
-                    const int key = key0 + 8 * h;
-                    const bool visible = t0 + key <= last_visible[c] && !((bad >> (key >> page_shift)) & 1);
-                    float& v = sc[narrow_reg(c, h)];
-                    v = visible ? v * p.scale_log2 : kMasked;
-                    mx[c] = fmaxf(mx[c], v);
+                for (int c = 0; c < 8; ++c) {
+                    mx[c] = kMasked;
+#pragma unroll
+                    for (int h = 0; h < 2; ++h) {
+                        const int key = key0 + 8 * h;
+                        const bool visible = t0 + key <= last_visible[c] && !((bad >> (key >> page_shift)) & 1);
+                        float& v = sc[narrow_reg(c, h)];
+                        v = visible ? v * p.scale_log2 : kMasked;
+                        mx[c] = fmaxf(mx[c], v);
+                    }
                 }
             }
             narrow_column_reduce<true>(mx, s_red + (j & 1) * 4 * kNarrowRows, warp, lane);
+            MLA_TRACE(j, 3);
             float alpha[8];
             bool moved = false;
 #pragma unroll
@@ -305,6 +345,7 @@ __global__ void __launch_bounds__(kNarrowThreads, 1)
             if (key_stop - t0 < 64) zero_dead_v_rows(sm + L::kK + s * L::kStage, key_stop - t0, tid);
             fence_proxy_async();
             named_sync(kBarNarrow, kNarrowThreads);
+            MLA_TRACE(j, 4);
 
             if (__any_sync(0xffffffffu, moved)) {
 #pragma unroll
@@ -343,18 +384,30 @@ __global__ void __launch_bounds__(kNarrowThreads, 1)
 #pragma unroll
                 for (int t = 0; t < 8; ++t) wgmma_fence_operand(o[t]);
             }
-            // Every warp's P V has retired: the stage and P are free.
+            MLA_TRACE(j, 5);
+            mbar_arrive(&empty[s]);  // this thread's part of the P V has retired: the stage may be reloaded
+            // Every warp's P V has retired: P may be rewritten.
             named_sync(kBarNarrow, kNarrowThreads);
-            if (tid == 0 && j + 2 < num_tiles) issue_tile(j + 2, ahead);
+            MLA_TRACE(j, 6);
         }
     };
-    if (p.exact_p != 0 || seqlen < kExactPShorter) {
+    if (warp == kNarrowThreads / 32) {
+        produce();
+    } else if (p.exact_p != 0 || seqlen < kExactPShorter) {
         main_loop(std::true_type{});
     } else {
         main_loop(std::false_type{});
     }
 
+#ifdef INFRA4J_MLA_TRACE
+    if (trace_on) {
+        g_mla_trace_hdr[0] = num_tiles;
+        g_mla_trace_hdr[1] = clock64() - trace_t0;
+        g_mla_trace_hdr[3] = trace_t0;
+    }
+#endif
     // Each column's sum over all 64 key rows; m_run is already the same in every thread of a column.
+    if (warp < kNarrowThreads / 32) {
     narrow_column_reduce<false>(l_run, s_red + (num_tiles & 1) * 4 * kNarrowRows, warp, lane);
     const int rows_b = p.seqlen_q * p.heads_q;
 #pragma unroll
@@ -376,6 +429,7 @@ __global__ void __launch_bounds__(kNarrowThreads, 1)
                     l_run[c] > 0.f ? (m_run[c] + log2f(l_run[c])) * CUDART_LN2_F : -CUDART_INF_F;
             }
         }
+    }
     }
     __syncthreads();  // every thread has read this split's s_work
     if (threadIdx.x == 0) next_work(s_work[0], split);
