@@ -109,6 +109,17 @@ run() {
     grep -E "✘|=> |alone:|pool (before|after)|block 4096|grid 0" "$logs/gpu-tests.log" | head -n 60 | tee -a "$summary"
     say "GPU tests exit code: $trc"
     [ $trc -ne 0 ] && rc=1
+    if [ "$what" != smoke ]; then
+      # The opt-in narrow MLA kernel (INFRA4J_MLA_NARROW=1) must pass the same MLA tests.
+      say "== MLA GPU tests with INFRA4J_MLA_NARROW=1"
+      INFRA4J_MLA_NARROW=1 timeout "${STAGE_LIMIT_TESTS:-300}" "${jvm[@]}" -Xmx24g -jar "$b/junit-console.jar" execute \
+          --class-path "$cp" --select-class io.infra4j.integration.MlaDecodeGpuTest --details=tree --disable-banner \
+          --disable-ansi-colors --reports-dir "$logs/junit-narrow" >"$logs/gpu-tests-narrow.log" 2>&1
+      local nrc=$?
+      grep -E "tests (successful|failed)|✘" "$logs/gpu-tests-narrow.log" | head -n 20 | tee -a "$summary"
+      say "narrow MLA tests exit code: $nrc"
+      [ $nrc -ne 0 ] && rc=1
+    fi
   fi
 
   if { [ "$what" = all ] || [ "$what" = tests ]; } && [ "${SKIP_PARITY:-0}" != 1 ]; then

@@ -59,12 +59,13 @@ bool rs_p() {
     return on;
 }
 
-// INFRA4J_MLA_NARROW=0 keeps shapes of at most 32 query rows per KV head on the wide wgmma kernel
-// (a cross-check; the narrow kernel is the default for them with BF16 caches).
+// INFRA4J_MLA_NARROW=1 sends BF16 shapes of at most 32 query rows per KV head to the narrow kernel.
+// Opt-in: it measured level with the wide kernel (both wait on the loads, DESIGN.md §12); it is the
+// base for FP8 at those shapes.
 bool narrow_enabled() {
     static const bool on = [] {
         const char* v = std::getenv("INFRA4J_MLA_NARROW");
-        return v == nullptr || std::strcmp(v, "0") != 0;
+        return v != nullptr && std::strcmp(v, "1") == 0;
     }();
     return on;
 }

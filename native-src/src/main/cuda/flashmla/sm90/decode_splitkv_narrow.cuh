@@ -14,7 +14,8 @@
 // - Two 64-key stages; the producer reloads a stage (tile j + 2) once every math thread has arrived
 //   on its `empty` barrier after the P V of tile j.
 //   Short sequences multiply P as hi + lo (as the wide kernel, DESIGN.md §3.3).
-// - BF16 caches only for now; FP8 stays on the wide kernel.
+// - BF16 caches only for now; FP8 stays on the wide kernel. Opt-in (INFRA4J_MLA_NARROW=1): it
+//   measured level with the wide kernel, since both wait on the loads (DESIGN.md §12).
 #pragma once
 
 #include <cuda.h>
