@@ -26,6 +26,7 @@
 #include "flashmla/mla_params.cuh"
 #include "flashmla/sm90/decode_splitkv_wgmma.cuh"
 #include "flashmla/sm90/hopper_ptx.cuh"
+#include "flashmla/sm90/split_common.cuh"
 #include "flashmla/sm90/wgmma_ops.cuh"
 
 namespace infra4j::mla::sm90 {
@@ -97,21 +98,7 @@ __global__ void __launch_bounds__(kNarrowCta, 1)
     int* s_work = reinterpret_cast<int*>(sm + L::kWork);
 
     // Persistent over the plan's parts, as the wide kernel (DESIGN.md §5).
-    auto next_work = [&](int part, int split) {
-        const int32_t* starts = plan_part_starts(p.plan, p.batch);
-        const int parts = p.plan[0];
-        ++split;
-        while (part < parts && split >= starts[part + 1]) {
-            part += gridDim.y;
-            split = part < parts ? starts[part] : -1;
-        }
-        s_work[0] = part;
-        s_work[1] = part < parts ? split : -1;
-    };
-    if (threadIdx.x == 0) {
-        const int part = blockIdx.y;
-        next_work(part, part < p.plan[0] ? plan_part_starts(p.plan, p.batch)[part] - 1 : -2);
-    }
+    if (threadIdx.x == 0) first_work(p, s_work);
     for (;;) {
     __syncthreads();
     const int split = *static_cast<volatile int*>(s_work + 1);
@@ -143,29 +130,16 @@ __global__ void __launch_bounds__(kNarrowCta, 1)
     const int page_shift = 31 - __clz(p.page);
     const uint64_t policy = l2_policy_evict_first();
 
-    struct TileBlocks {
-        int block[4];
-        int bad;
-    };
     auto fetch_blocks = [&](int j) {
-        TileBlocks tb;
-        const int t0 = key_begin + j * 64;
-        const int pages = min(64 >> page_shift, (key_stop - t0 + p.page - 1) >> page_shift);
-        const int32_t* table = p.block_table + static_cast<int64_t>(b) * p.max_blocks + (t0 >> page_shift);
-        tb.bad = 0;
-#pragma unroll
-        for (int pg = 0; pg < 4; ++pg) {
-            tb.block[pg] = pg < pages ? table[pg] : 0;
-            tb.bad |= (pg < pages && (tb.block[pg] < 0 || tb.block[pg] >= p.num_blocks)) << pg;
-        }
-        return tb;
+        return fetch_tile_blocks(p.block_table + static_cast<int64_t>(b) * p.max_blocks, key_begin + j * 64, key_stop,
+                                 p.page, page_shift, p.num_blocks);
     };
     // Only the pages holding keys below key_stop are loaded; the rest of the stage keeps stale data,
     // which the mask and the zeroed dead V rows make harmless. An out-of-range block id reads zeros.
     auto issue_tile = [&](int j, const TileBlocks& tb) {
         const int s = j & 1;
         const int t0 = key_begin + j * 64;
-        const int pages = min(64 >> page_shift, (key_stop - t0 + p.page - 1) >> page_shift);
+        const int pages = tile_pages(t0, key_stop, p.page, page_shift);
         unsigned char* dst = sm + L::kK + s * L::kStage;
         s_bad[s] = tb.bad;
         mbar_arrive_expect_tx(&full[s], static_cast<uint32_t>(pages * L::kCols * p.page * 128));
@@ -195,27 +169,9 @@ __global__ void __launch_bounds__(kNarrowCta, 1)
     }
 
     // Q rows of this KV head into the swizzled [row][d] tiles, rows past rows_here zero.
-    {
-        const __nv_bfloat16* q = static_cast<const __nv_bfloat16*>(p.q);
-        constexpr int kChunks = D / 8;
-        for (int idx = tid; idx < kNarrowRows * kChunks; idx += kNarrowCta) {
-            const int r = idx / kChunks;
-            const int ch = idx % kChunks;
-            const bool ok = r < rows_here;
-            const __nv_bfloat16* src = q;
-            if (ok) {
-                const int i = r / heads_per_kv;
-                const int h = head_kv * heads_per_kv + r % heads_per_kv;
-                src = q + ((static_cast<int64_t>(b) * p.seqlen_q + i) * p.heads_q + h) * D + ch * 8;
-            }
-            unsigned char* dst = sm + L::kQ + (ch >> 3) * L::kRowTile + r * 128 + (((ch & 7) ^ (r & 7)) << 4);
-            asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_u32(dst)), "l"(src),
-                         "r"(ok ? 16 : 0));
-        }
-        asm volatile("cp.async.commit_group;\ncp.async.wait_group 0;\n" ::: "memory");
-        fence_proxy_async();
-        __syncthreads();
-    }
+    load_query_rows<D, kNarrowRows>(p, sm + L::kQ, L::kRowTile, b, head_kv, heads_per_kv, 0, rows_here, tid,
+                                      kNarrowCta);
+    __syncthreads();
 
     const uint32_t q_base = smem_u32(sm + L::kQ);
     const uint32_t k_base = smem_u32(sm + L::kK);
@@ -433,7 +389,7 @@ __global__ void __launch_bounds__(kNarrowCta, 1)
     }
     }
     __syncthreads();  // every thread has read this split's s_work
-    if (threadIdx.x == 0) next_work(s_work[0], split);
+    if (threadIdx.x == 0) advance_work(p, s_work, s_work[0], split);
     }
 }
 
