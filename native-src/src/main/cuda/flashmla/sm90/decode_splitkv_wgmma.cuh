@@ -32,7 +32,6 @@
 
 #include "flashmla/mla_params.cuh"
 #include "flashmla/sm90/hopper_ptx.cuh"
-#include "flashmla/sm90/split_common.cuh"
 #include "flashmla/sm90/wgmma_ops.cuh"
 
 namespace infra4j::mla::sm90 {
@@ -330,8 +329,20 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
     // run of splits that together cost the same as any other part's (DESIGN.md §5), so every CTA
     // finishes at about the same time however the lengths vary. Each split starts afresh: the
     // previous one's loads and barrier phases have all completed.
-    // The loop state (part, split; split -1 when done) lives in shared memory (advance_work).
+    // The loop state (part, split; split -1 when done) lives in shared memory: the split's body needs
+    // every register, and two more live across it made ptxas spill.
     int* s_work = reinterpret_cast<int*>(sm + L::kWork);
+    auto next_work = [&](int part, int split) {  // thread 0: the split after (part, split), or -1
+        const int32_t* starts = plan_part_starts(p.plan, p.batch);
+        const int parts = p.plan[0];
+        ++split;
+        while (part < parts && split >= starts[part + 1]) {
+            part += gridDim.y;
+            split = part < parts ? starts[part] : -1;
+        }
+        s_work[0] = part;
+        s_work[1] = part < parts ? split : -1;
+    };
 #ifdef INFRA4J_MLA_TRACE
     const long long cta_t0 = clock64();
     unsigned long long cta_g0;
@@ -339,7 +350,10 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
     int cta_splits = 0;
     int cta_tiles = 0;
 #endif
-    if (threadIdx.x == 0) first_work(p, s_work);
+    if (threadIdx.x == 0) {
+        const int part = blockIdx.y;
+        next_work(part, part < p.plan[0] ? plan_part_starts(p.plan, p.batch)[part] - 1 : -2);
+    }
     for (;;) {
     __syncthreads();
     const int split = *static_cast<volatile int*>(s_work + 1);
@@ -383,19 +397,32 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
     const uint64_t policy = l2_policy_evict_first();
     // Loads key tile j into stage j % 2: only the pages holding keys below key_stop (the rest of the
     // stage keeps stale data, which the mask and the V zeroing below make harmless).
-    // A tile's block ids. The producer reads them a tile ahead, so the table's latency is off the
-    // path from `empty` to the TMA issue (it took about 1,000 cycles there, DESIGN.md §8).
-    static_assert(kWgmmaKeys == 64, "split_common.cuh's tiles are 64 keys");
+    // A tile's block ids (at most 4 pages: page >= 16) and the mask of those out of range. The
+    // producer reads them a tile ahead, so the table's latency is off the path from `empty` to the
+    // TMA issue (it took about 1,000 cycles there, DESIGN.md §8).
+    struct TileBlocks {
+        int block[4];
+        int bad;
+    };
     auto fetch_blocks = [&](int j) {
-        return fetch_tile_blocks(p.block_table + static_cast<int64_t>(b) * p.max_blocks, key_begin + j * kWgmmaKeys, key_stop,
-                                 p.page, page_shift, p.num_blocks);
+        TileBlocks tb;
+        const int t0 = key_begin + j * kWgmmaKeys;
+        const int pages = min(kWgmmaKeys >> page_shift, (key_stop - t0 + p.page - 1) >> page_shift);
+        const int32_t* table = p.block_table + static_cast<int64_t>(b) * p.max_blocks + (t0 >> page_shift);
+        tb.bad = 0;
+#pragma unroll
+        for (int pg = 0; pg < 4; ++pg) {
+            tb.block[pg] = pg < pages ? table[pg] : 0;
+            tb.bad |= (pg < pages && (tb.block[pg] < 0 || tb.block[pg] >= p.num_blocks)) << pg;
+        }
+        return tb;
     };
     // Loads key tile j into stage j % 2: only the pages holding keys below key_stop (the rest of the
     // stage keeps stale data, which the mask and the V zeroing below make harmless).
     auto issue_tile = [&](int j, const TileBlocks& tb) {
         const int s = j & 1;
         const int t0 = key_begin + j * kWgmmaKeys;
-        const int pages = tile_pages(t0, key_stop, p.page, page_shift);
+        const int pages = min(kWgmmaKeys >> page_shift, (key_stop - t0 + p.page - 1) >> page_shift);
         unsigned char* dst = sm + L::kK + s * L::kStage;
         s_bad[s] = tb.bad;
         constexpr int kRowBytes = kFp8 ? 64 : 128;  // bytes of one token in one 64-column tile
@@ -417,7 +444,7 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
     auto load_tile = [&](int j) {
         const int s = j & 1;
         const int t0 = key_begin + j * kWgmmaKeys;
-        const int pages = tile_pages(t0, key_stop, p.page, page_shift);
+        const int pages = min(kWgmmaKeys >> page_shift, (key_stop - t0 + p.page - 1) >> page_shift);
         unsigned char* dst = sm + L::kK + s * L::kStage;
         const int32_t* table = p.block_table + static_cast<int64_t>(b) * p.max_blocks + (t0 >> page_shift);
         int bad = 0;
@@ -456,9 +483,28 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
     }
 
     // Q tile into the swizzled layout, rows past the tile zero.
-    load_query_rows<D, kWgmmaRows>(p, sm + L::kQ, kTileBytes, b, head_kv, heads_per_kv, row0, rows_here, tid,
-                                     kWgmmaThreads);
-    __syncthreads();
+    {
+        const __nv_bfloat16* q = static_cast<const __nv_bfloat16*>(p.q);
+        constexpr int kChunks = D / 8;  // 16-byte pieces per row
+        for (int idx = tid; idx < kWgmmaRows * kChunks; idx += kWgmmaThreads) {
+            int r = idx / kChunks;
+            int ch = idx % kChunks;
+            bool ok = r < rows_here;
+            const __nv_bfloat16* src = q;
+            if (ok) {
+                int rr = row0 + r;
+                int i = rr / heads_per_kv;
+                int h = head_kv * heads_per_kv + rr % heads_per_kv;
+                src = q + ((static_cast<int64_t>(b) * p.seqlen_q + i) * p.heads_q + h) * D + ch * 8;
+            }
+            unsigned char* dst = sm + L::kQ + (ch >> 3) * kTileBytes + r * 128 + (((ch & 7) ^ (r & 7)) << 4);
+            asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_u32(dst)), "l"(src),
+                         "r"(ok ? 16 : 0));
+        }
+        asm volatile("cp.async.commit_group;\ncp.async.wait_group 0;\n" ::: "memory");
+        fence_proxy_async();
+        __syncthreads();
+    }
 
     const uint32_t q_base = smem_u32(sm + L::kQ);
     const uint32_t k_base = smem_u32(sm + L::kK);
@@ -734,7 +780,7 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
         }
     }
     __syncthreads();  // every thread has read this split's s_work
-    if (threadIdx.x == 0) advance_work(p, s_work, s_work[0], split);
+    if (threadIdx.x == 0) next_work(s_work[0], split);
 #ifdef INFRA4J_MLA_TRACE
     ++cta_splits;
     cta_tiles += num_tiles;

@@ -1,5 +1,7 @@
-// Pieces the two TMA kernels (wide and narrow) share: walking the plan's splits, reading a key tile's
-// block ids, and loading a KV head's query rows into swizzled shared memory.
+// The narrow kernel's pieces for walking the plan's splits, reading a key tile's block ids and
+// loading a KV head's query rows into swizzled shared memory. The wide kernel (decode_splitkv_wgmma.cuh)
+// has the same steps written inline: calling these from it made ptxas spill 4 bytes at d = 576 (its
+// body uses all 255 registers), and any spill there is measured before it lands.
 #pragma once
 
 #include <cstdint>
