@@ -20,6 +20,11 @@
 #                                                under those variables (a kernel switch), in the same
 #                                                command, so the two tables compare on one warm GPU; the
 #                                                variant's tables go to OUT/ab-*.md, not to the results.
+#   MLA_TRACE=1 run-gpu.sh bundle                also builds the MLA kernels with -DINFRA4J_MLA_TRACE (a
+#                                                clock64 stamp at each step of tiles 8..23 of one CTA);
+#   integration-tests/run-gpu.sh run OUT trace "b128 hq64 sq1 sk32768 fp8" ...
+#                                                then prints those stamps for each benchmark config named
+#                                                (kernel switches pass through the environment).
 #
 # With the device tool: bundle here, then run with carry [".device"] the command
 #   bash integration-tests/run-gpu.sh run "$OUT"
@@ -55,6 +60,13 @@ bundle() {
     echo "run-gpu: no C baseline (native-src built without nvcc?)" >&2; exit 1
   fi
   cp integration-tests/gpu/*.py "$dev/bundle/"
+  if [ "${MLA_TRACE:-0}" = 1 ]; then
+    echo "run-gpu: building the MLA trace library (-DINFRA4J_MLA_TRACE)"
+    cmake -S native-src -B native-src/target/cmake-trace -DCMAKE_BUILD_TYPE=Release \
+        "-DINFRA4J_CUDA_GENCODE=-gencode=arch=compute_90a,code=sm_90a -DINFRA4J_MLA_TRACE" >/dev/null
+    cmake --build native-src/target/cmake-trace -j "$(nproc)" --target infra4j_cuda >/dev/null
+    cp native-src/target/cmake-trace/libinfra4j_cuda.so "$dev/bundle/native/libinfra4j_trace.so"
+  fi
   git rev-parse --short=12 HEAD 2>/dev/null >"$dev/bundle/commit" || echo unknown >"$dev/bundle/commit"
   if ! git diff --quiet HEAD 2>/dev/null; then sed -i 's/$/+dirty/' "$dev/bundle/commit"; fi
   # jdk.zipfs: JUnit's class-path scanner opens the test jar as a file system; java.desktop: dualpipe
@@ -75,7 +87,7 @@ c_medians() {
 
 run() {
   local out=${1:?usage: run-gpu.sh run OUT [all|tests|bench|smoke]}
-  local what=${2:-all}   # all | tests | bench | smoke | mla (the MLA tests and benchmark only)
+  local what=${2:-all}   # all | tests | bench | smoke | mla (the MLA tests and benchmark only) | trace
   mkdir -p "$out"
   local logs; logs=$(mktemp -d /tmp/infra4j-gpu-logs.XXXX)
   local b=$dev/bundle
@@ -92,6 +104,20 @@ run() {
   say() { echo "$*" | tee -a "$summary"; }
 
   say "== infra4j GPU run: commit $commit, driver $driver, $(date -u +%FT%TZ)"
+  if [ "$what" = trace ]; then
+    [ -f "$b/native/libinfra4j_trace.so" ] || { say "run-gpu: no trace library (bundle with MLA_TRACE=1)"; return 2; }
+    shift 2
+    local cfg
+    for cfg in "$@"; do
+      say "== trace: $cfg"
+      INFRA4J_CUDA_KERNELS_PATH=$b/native/libinfra4j_trace.so timeout "${STAGE_LIMIT_TRACE:-60}" "${jvm[@]}" -cp "$cp" \
+          io.infra4j.benchmarks.flashmla.MlaBenchmarks --only "$cfg" --out "$logs/trace-results" \
+          >"$logs/trace.log" 2>&1 || say "trace run failed (see the log)"
+      grep -E "^TRACE| ms |rror|xception" "$logs/trace.log" | tee -a "$summary"
+    done
+    cp "$summary" "$out/"
+    return 0
+  fi
   nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.mem,temperature.gpu --format=csv >"$logs/nvidia-smi.txt" 2>&1
   cat "$logs/nvidia-smi.txt" | tee -a "$summary"
 
