@@ -13,7 +13,9 @@
 #                                                (default); tests (GPU tests and the PyTorch codec
 #                                                parity); bench (JMH, C baseline, kernels, PyTorch peer);
 #                                                smoke (two test classes: a quick check of the bundle);
-#                                                mla (the MLA tests and benchmark only).
+#                                                mla (the MLA tests and benchmark only); multi (2 GPUs or
+#                                                more: the NCCL tests, NCCL bandwidth against PyTorch's
+#                                                NCCL, DualPipe training over NCCL; 'all' runs it too).
 #                                                Each stage has a time limit (STAGE_LIMIT_* seconds) so
 #                                                that the logs always come back.
 #   MLA_AB="VAR=value ..." with mla: after the default runs, the MLA tests and benchmark run again
@@ -87,8 +89,10 @@ c_medians() {
 
 run() {
   local out=${1:?usage: run-gpu.sh run OUT [all|tests|bench|smoke]}
-  local what=${2:-all}   # all | tests | bench | smoke | mla (the MLA tests and benchmark only) | trace
+  local what=${2:-all}   # all | tests | bench | smoke | mla (the MLA tests and benchmark only) | multi | trace
   mkdir -p "$out"
+  # NVLink multicast stays off in every program and child process (it can take a shared host's GPUs down).
+  export NCCL_NVLS_ENABLE=0 NVSHMEM_DISABLE_NVLS=1 TORCH_SYMM_MEM_DISABLE_MULTICAST=1
   local logs; logs=$(mktemp -d /tmp/infra4j-gpu-logs.XXXX)
   local b=$dev/bundle
   [ -d "$b" ] || { echo "run-gpu: no bundle at $b (run 'run-gpu.sh bundle' first and carry .device)"; exit 2; }
@@ -204,6 +208,37 @@ run() {
           >"$logs/mla-ab.log" 2>&1 || say "MLA A/B benchmark failed (see mla-ab.log)"
       grep -E " ms |failed" "$logs/mla-ab.log" | tee -a "$summary"
       for f in "$logs"/results-ab/*.md; do [ -f "$f" ] && cp "$f" "$out/ab-$(basename "$f")"; done
+    fi
+  fi
+
+  if [ "$what" = all ] || [ "$what" = multi ]; then
+    local gpus; gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
+    if [ "$gpus" -lt 2 ]; then
+      say "== multi-GPU stage skipped: $gpus GPU here"
+    else
+      if [ "$what" = multi ]; then
+        say "== NCCL GPU tests on $gpus GPUs"
+        timeout "${STAGE_LIMIT_TESTS:-300}" "${jvm[@]}" -Xmx24g -jar "$b/junit-console.jar" execute --class-path "$cp" \
+            --select-class io.infra4j.integration.NcclMultiGpuTest --select-class io.infra4j.integration.NcclGpuTest \
+            --details=tree --disable-banner --disable-ansi-colors --reports-dir "$logs/junit-multi" >"$logs/gpu-tests-multi.log" 2>&1
+        local mrc=$?
+        grep -E "tests (successful|failed|skipped|aborted|found)|✘|NCCL over" "$logs/gpu-tests-multi.log" | head -n 30 | tee -a "$summary"
+        say "NCCL tests exit code: $mrc"
+        [ $mrc -ne 0 ] && rc=1
+      fi
+      say "== NCCL bandwidth: PyTorch peer, then infra4j's bindings ($gpus GPUs)"
+      PYTHONUNBUFFERED=1 timeout "${STAGE_LIMIT_NCCL_PEER:-300}" python3 "$b/torch_nccl_peer.py" --out "$logs/torch-nccl-peer.json" \
+          >"$logs/torch-nccl-peer.log" 2>&1 || say "NCCL peer failed (see torch-nccl-peer.log)"
+      tail -n 12 "$logs/torch-nccl-peer.log" | tee -a "$summary"
+      timeout "${STAGE_LIMIT_NCCL:-300}" "${jvm[@]}" -Xmx16g -cp "$cp" io.infra4j.benchmarks.nccl.NcclBenchmarks \
+          --peer-json "$logs/torch-nccl-peer.json" --out "$logs/results" --commit "$commit" --driver "$driver" \
+          >"$logs/nccl.log" 2>&1 || { say "NCCL benchmark failed (see nccl.log)"; rc=1; }
+      grep -E " B  exact|failed|rror|xception|results appended" "$logs/nccl.log" | head -n 30 | tee -a "$summary"
+      say "== DualPipe training over NCCL ($gpus GPUs)"
+      timeout "${STAGE_LIMIT_DUALPIPE:-300}" "${jvm[@]}" -Xmx16g -cp "$cp" io.infra4j.benchmarks.dualpipe.DualPipeNcclRun \
+          --out "$logs/results" --commit "$commit" --driver "$driver" >"$logs/dualpipe-nccl.log" 2>&1 \
+          || { say "DualPipe over NCCL failed (see dualpipe-nccl.log)"; rc=1; }
+      grep -E "^== |loss diff|rror|xception|results appended" "$logs/dualpipe-nccl.log" | head -n 30 | tee -a "$summary"
     fi
   fi
 

@@ -7,6 +7,7 @@ import io.infra4j.dualpipe.PipelineSchedule;
 import io.infra4j.dualpipe.ScheduleChecks;
 import io.infra4j.dualpipe.StepResult;
 import io.infra4j.dualpipe.ToyMlp;
+import io.infra4j.dualpipe.ToyPipelineSetup;
 import io.infra4j.dualpipe.Variant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -53,7 +54,7 @@ final class DualPipeStage implements DemoStage {
         List<Map<String, Object>> runs = new ArrayList<>();
         try (Progress.Task task = ctx.progress().start("demo " + name(), 3 * SETUPS.size())) {
             for (Setup s : SETUPS) {
-                runs.add(run(s, new ToyPipeline(s.variant(), s.ranks(), s.chunks(), WIDTH, LAYERS, ROWS, ctx.random()), task,
+                runs.add(run(s, new ToyPipelineSetup(s.variant(), s.ranks(), s.chunks(), WIDTH, LAYERS, ROWS, ctx.random()), task,
                         failures));
             }
         }
@@ -68,7 +69,7 @@ final class DualPipeStage implements DemoStage {
     }
 
     /** One group: the pipelined step, the reference, the schedule's checks and bubble; a row of figures. */
-    static Map<String, Object> run(Setup s, ToyPipeline toy, Progress.Task task, List<String> failures) {
+    static Map<String, Object> run(Setup s, ToyPipelineSetup toy, Progress.Task task, List<String> failures) {
         ToyMlp[][] reference = toy.copies(); // before the step, while the gradients are still zero
         long t0 = System.nanoTime();
         List<StepResult<double[][]>> results = task.step(s.label() + ": pipelined step",
@@ -81,7 +82,7 @@ final class DualPipeStage implements DemoStage {
         BubbleComparison bubbles = BubbleComparison.of(schedule, Costs.typical());
 
         double loss = results.stream().mapToDouble(StepResult::totalLoss).sum();
-        double lossDiff = ToyPipeline.relativeDifference(loss, referenceLoss);
+        double lossDiff = ToyPipelineSetup.relativeDifference(loss, referenceLoss);
         double gradDiff = toy.maxGradientDifference(reference);
         String where = s.label() + ": ";
         if (!(lossDiff <= LIMIT)) {
@@ -91,7 +92,7 @@ final class DualPipeStage implements DemoStage {
         if (!(gradDiff <= LIMIT)) {
             failures.add(where + "gradients differ from the reference's by " + gradDiff + " (relative), limit " + LIMIT);
         }
-        if (!ToyPipeline.hasGradients(reference)) {
+        if (!ToyPipelineSetup.hasGradients(reference)) {
             failures.add(where + "the reference has no gradients, so the comparison proves nothing");
         }
         if (toy.inFlight() != 0) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.infra4j.dualpipe.ToyMlp;
+import io.infra4j.dualpipe.ToyPipelineSetup;
 import io.infra4j.dualpipe.Variant;
 import io.infra4j.memory.Device;
 import java.util.ArrayList;
@@ -40,7 +41,7 @@ class DualPipeStageTest {
     @Test
     void aGradientOffTheReferenceFailsTheStage() {
         DualPipeStage.Setup s = new DualPipeStage.Setup(Variant.DUALPIPE_V, 2, 4);
-        ToyPipeline toy = new ToyPipeline(s.variant(), s.ranks(), s.chunks(), 3, 1, 2, new Random(1));
+        ToyPipelineSetup toy = new ToyPipelineSetup(s.variant(), s.ranks(), s.chunks(), 3, 1, 2, new Random(1));
         // One extra forward and backward on a stage before the step: its gradient is no longer the reference's.
         ToyMlp stage = toy.stage(1, 0);
         double[][] x = {{0.1, 0.2, 0.3}};
@@ -57,8 +58,8 @@ class DualPipeStageTest {
     void relativeDifferenceIsTakenOverTheWholeTensor() {
         double[][] ref = {{1, 1e-20}};
         double[][] got = {{1, 2e-20}};
-        assertEquals(1e-20, ToyPipeline.relativeDifference(got, ref), 1e-30, "not 1, as an element-wise ratio would say");
-        assertEquals(0.5, ToyPipeline.relativeDifference(3, 2));
-        assertEquals(2, ToyPipeline.relativeDifference(2, 0));
+        assertEquals(1e-20, ToyPipelineSetup.relativeDifference(got, ref), 1e-30, "not 1, as an element-wise ratio would say");
+        assertEquals(0.5, ToyPipelineSetup.relativeDifference(3, 2));
+        assertEquals(2, ToyPipelineSetup.relativeDifference(2, 0));
     }
 }

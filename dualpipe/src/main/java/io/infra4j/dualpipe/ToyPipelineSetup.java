@@ -1,28 +1,25 @@
-package io.infra4j.cli;
+package io.infra4j.dualpipe;
 
-import io.infra4j.dualpipe.DualPipe;
-import io.infra4j.dualpipe.ToyMlp;
-import io.infra4j.dualpipe.Variant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
 /**
- * The toy model laid out over a DualPipe or DualPipeV group, for the demo: a {@link ToyMlp} per
+ * The toy model laid out over a DualPipe or DualPipeV group, for demos and multi-GPU runs: a {@link ToyMlp} per
  * rank and direction (or module), and the flows of micro-batches through them. DualPipe has two
  * flows, direction 0 from rank 0 to rank N-1 and direction 1 back, with half the chunks each;
  * DualPipeV one, from rank 0 down module 0 and back up module 1, with all of them. The reference
  * runs each flow's whole batch through copies of its stages, one after another.
  */
-final class ToyPipeline {
+public final class ToyPipelineSetup {
     /** A flow's stages in the order they run ({rank, d} each), its whole batch and labels, and its ends. */
-    record Flow(List<int[]> path, double[][] batch, double[][] labels, int entryRank, int lossRank, int microBatches) {}
+    public record Flow(List<int[]> path, double[][] batch, double[][] labels, int entryRank, int lossRank, int microBatches) {}
 
     private final ToyMlp[][] stages; // [rank][d]
     private final List<Flow> flows = new ArrayList<>();
 
     /** Random stages of {@code layers} tanh layers of {@code width}; {@code rows} rows per micro-batch. */
-    ToyPipeline(Variant variant, int ranks, int chunks, int width, int layers, int rows, Random random) {
+    public ToyPipelineSetup(Variant variant, int ranks, int chunks, int width, int layers, int rows, Random random) {
         stages = new ToyMlp[ranks][2];
         for (int r = 0; r < ranks; r++) {
             for (int d = 0; d < 2; d++) {
@@ -60,20 +57,20 @@ final class ToyPipeline {
         return m;
     }
 
-    List<Flow> flows() {
+    public List<Flow> flows() {
         return flows;
     }
 
-    ToyMlp stage(int rank, int d) {
+    public ToyMlp stage(int rank, int d) {
         return stages[rank][d];
     }
 
-    int ranks() {
+    public int ranks() {
         return stages.length;
     }
 
     /** Per rank: its two stages, the inputs of the flow that enters there and the labels of the one that ends there. */
-    List<DualPipe.RankSetup<double[][]>> setups() {
+    public List<DualPipe.RankSetup<double[][]>> setups() {
         List<DualPipe.RankSetup<double[][]>> setups = new ArrayList<>();
         for (int r = 0; r < stages.length; r++) {
             List<double[][]> inputs = List.of();
@@ -92,7 +89,7 @@ final class ToyPipeline {
     }
 
     /** Copies of every stage, [rank][d]: same parameters, no gradients yet. Take them before the pipelined step. */
-    ToyMlp[][] copies() {
+    public ToyMlp[][] copies() {
         ToyMlp[][] copies = new ToyMlp[stages.length][2];
         for (int r = 0; r < stages.length; r++) {
             for (int d = 0; d < 2; d++) {
@@ -103,7 +100,7 @@ final class ToyPipeline {
     }
 
     /** The non-pipelined step over {@code copies}: every flow's whole batch, one stage after another; the summed loss. */
-    double runReference(ToyMlp[][] copies) {
+    public double runReference(ToyMlp[][] copies) {
         double loss = 0;
         for (Flow f : flows) {
             List<ToyMlp> path = f.path().stream().map(rd -> copies[rd[0]][rd[1]]).toList();
@@ -116,7 +113,7 @@ final class ToyPipeline {
      * The largest relative difference of any gradient tensor from the reference's, each taken as a
      * whole: max |a - b| / max |b| (an element near zero would make an element-wise ratio mean nothing).
      */
-    double maxGradientDifference(ToyMlp[][] reference) {
+    public double maxGradientDifference(ToyMlp[][] reference) {
         double worst = 0;
         for (int r = 0; r < stages.length; r++) {
             for (int d = 0; d < 2; d++) {
@@ -133,7 +130,7 @@ final class ToyPipeline {
     }
 
     /** Whether any stage has a gradient at all: a comparison of zeros with zeros would prove nothing. */
-    static boolean hasGradients(ToyMlp[][] stages) {
+    public static boolean hasGradients(ToyMlp[][] stages) {
         for (ToyMlp[] rank : stages) {
             for (ToyMlp s : rank) {
                 for (int l = 0; l < s.layers(); l++) {
@@ -151,7 +148,7 @@ final class ToyPipeline {
     }
 
     /** Micro-batches still held by a stage after the step (none, when every backward ran). */
-    int inFlight() {
+    public int inFlight() {
         int n = 0;
         for (ToyMlp[] rank : stages) {
             for (ToyMlp s : rank) {
@@ -161,7 +158,7 @@ final class ToyPipeline {
         return n;
     }
 
-    static double relativeDifference(double[][] a, double[][] b) {
+    public static double relativeDifference(double[][] a, double[][] b) {
         double diff = 0;
         double scale = 0;
         for (int i = 0; i < a.length; i++) {
@@ -173,7 +170,7 @@ final class ToyPipeline {
         return scale == 0 ? diff : diff / scale;
     }
 
-    static double relativeDifference(double a, double b) {
+    public static double relativeDifference(double a, double b) {
         return b == 0 ? Math.abs(a) : Math.abs(a - b) / Math.abs(b);
     }
 }
