@@ -27,7 +27,23 @@ public final class Timeline {
         this.makespan = makespan;
     }
 
+    /** The cost of one op of a schedule: the {@code index}-th op of rank {@code rank}'s list. */
+    @FunctionalInterface
+    public interface OpCosts {
+        double of(int rank, int index, Op op);
+    }
+
     public static Timeline simulate(PipelineSchedule schedule, Costs costs) {
+        return simulate(schedule, costs, (rank, index, op) -> costs.of(op));
+    }
+
+    /**
+     * The schedule replayed with a cost for every op (measured durations, say), under the same rules;
+     * {@code nominal} is what {@link #costs()} reports, and decides which ops compute (those it costs
+     * above 0).
+     */
+    public static Timeline simulate(PipelineSchedule schedule, Costs nominal, OpCosts perOp) {
+        Costs costs = nominal;
         int n = schedule.numRanks();
         Map<Long, Double> forwardDone = new HashMap<>();
         Map<Long, Double> backwardDone = new HashMap<>();
@@ -52,8 +68,8 @@ public final class Timeline {
                     if (ready == null) {
                         break; // an input is not computed yet: let the other ranks run
                     }
-                    double cost = costs.of(op);
-                    if (cost > 0) {
+                    double cost = costs.of(op) > 0 ? perOp.of(r, next[r], op) : 0;
+                    if (costs.of(op) > 0) {
                         double start = Math.max(free[r], ready);
                         free[r] = start + cost;
                         blocks.get(r).add(new Block(op, start, free[r]));

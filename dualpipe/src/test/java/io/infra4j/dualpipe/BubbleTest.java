@@ -60,4 +60,23 @@ class BubbleTest {
             org.junit.jupiter.api.Assertions.assertTrue(dual < zb && zb < oneF, pp + ": " + dual + " " + zb + " " + oneF);
         }
     }
+
+    /** A replay with every op at its nominal cost is the simulation; one op made longer can only delay the end. */
+    @Test
+    void aReplayWithPerOpCostsFollowsTheSameRules() {
+        Costs k = new Costs(1, 2, 1, 2.5);
+        PipelineSchedule s = PipelineSchedule.of(Variant.DUALPIPE_V, 2, 8, Mode.TRAIN_OVERLAPPED);
+        Timeline plain = Timeline.simulate(s, k);
+        Timeline same = Timeline.simulate(s, k, (rank, index, op) -> k.of(op));
+        assertEquals(plain.makespan(), same.makespan(), EPS);
+        assertEquals(plain.maxBubble(), same.maxBubble(), EPS);
+        int first = 0;
+        while (k.of(s.ranks().get(0).get(first)) == 0) {
+            first++;
+        }
+        int slow = first;
+        Timeline delayed = Timeline.simulate(s, k, (rank, index, op) -> rank == 0 && index == slow ? k.of(op) + 5 : k.of(op));
+        assertEquals(plain.makespan() + 5, delayed.makespan(), EPS, "rank 0's first op is on the critical path");
+        assertEquals(plain.busy(0) + 5, delayed.busy(0), EPS);
+    }
 }

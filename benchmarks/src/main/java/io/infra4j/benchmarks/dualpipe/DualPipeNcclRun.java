@@ -7,6 +7,7 @@ import io.infra4j.dualpipe.DualPipe;
 import io.infra4j.dualpipe.Mode;
 import io.infra4j.dualpipe.NcclCommunicator;
 import io.infra4j.dualpipe.NcclCommunicator.TensorSpec;
+import io.infra4j.dualpipe.Op;
 import io.infra4j.dualpipe.PipelineSchedule;
 import io.infra4j.dualpipe.StepResult;
 import io.infra4j.dualpipe.Timeline;
@@ -82,7 +83,7 @@ public final class DualPipeNcclRun {
         ResultTable table = new ResultTable("Training steps over " + n + " GPUs (" + MODE.upstreamName() + ", FP64 toy model: "
                 + LAYERS + " tanh layers of width " + width + " per stage, " + rows + " rows per micro-batch)",
                 "schedule", "GPUs", "stages", "chunks", "loss rel. diff", "max grad rel. diff", "F ms", "B ms", "W ms",
-                "F&B ms", "step ms (median)", "measured max bubble ms", "simulated bubble ms", "measured / simulated",
+                "F&B ms", "step ms (median)", "measured max bubble ms", "replayed bubble ms", "simulated bubble ms", "measured / simulated",
                 "formula (PP/2-1)(F&B+B-3W) ms", "1F1B bubble ms (same costs)", "parity");
         List<String> failures = new ArrayList<>();
         List<String> notes = new ArrayList<>();
@@ -112,16 +113,22 @@ public final class DualPipeNcclRun {
             double oneF = Timeline.simulate(PipelineSchedule.oneFOneB(stages, chunks, MODE), costs).maxBubble();
             double[] stepMs = new double[o.steps().size()];
             double measuredBubble = 0;
+            double replayedBubble = 0;
             for (int s = 0; s < stepMs.length; s++) {
                 List<RankStep> ranks = o.steps().get(s);
                 stepMs[s] = ranks.stream().mapToDouble(RankStep::ms).max().orElseThrow();
                 double bubble = ranks.stream().mapToDouble(r -> r.ms() - r.busyMs()).max().orElseThrow();
                 measuredBubble += bubble / stepMs.length;
+                Timeline replay = replay(schedule, costs, ranks);
+                replayedBubble += replay.maxBubble() / stepMs.length;
+                System.out.printf(Locale.ROOT, "  timed step %d: %.1f ms (replayed %.1f); bubble per rank measured %s, replayed %s%n", s + 1,
+                        stepMs[s], replay.makespan(), ranks.stream().map(r -> String.format(Locale.ROOT, "%.1f", r.ms() - r.busyMs())).toList(),
+                        java.util.stream.IntStream.range(0, n).mapToObj(r -> String.format(Locale.ROOT, "%.1f", replay.bubble(r))).toList());
             }
             Arrays.sort(stepMs);
             double formula = (stages / 2 - 1) * (costs.fb() + costs.b() - 3 * costs.w());
             table.row(variant.toString(), n, stages, chunks, lossDiff, o.gradDiff(), costs.f(), costs.b(), costs.w(), costs.fb(),
-                    stepMs[stepMs.length / 2], measuredBubble, simulated, simulated > 0 ? measuredBubble / simulated : null,
+                    stepMs[stepMs.length / 2], measuredBubble, replayedBubble, simulated, simulated > 0 ? measuredBubble / simulated : null,
                     formula, oneF, parity ? "same loss and gradients" : "FAILED");
             System.out.printf(Locale.ROOT, "%s: loss diff %.2e, grad diff %.2e, step %.1f ms, bubble measured %.2f ms, simulated %.2f ms "
                     + "(F %.2f B %.2f W %.2f F&B %.2f ms)%n", label, lossDiff, o.gradDiff(), stepMs[stepMs.length / 2],
@@ -136,8 +143,9 @@ public final class DualPipeNcclRun {
                 .note("Stages compute on the host in FP64 (a thread per rank); each rank's activations and gradients cross GPUs "
                         + "through NcclCommunicator (ncclSend/ncclRecv in groups), as the bit patterns of the doubles.")
                 .note("Bubbles: measured = a rank's step time minus the time its ops ran (includes waiting on transfers and the "
-                        + "executor), mean over " + TIMED_STEPS + " timed steps, largest rank; simulated = the schedule with the "
-                        + "measured mean op costs, communication free.");
+                        + "executor), mean over " + TIMED_STEPS + " timed steps, largest rank; replayed = the schedule re-run "
+                        + "with every op's own measured duration, communication free (what the ops' spread alone explains); "
+                        + "simulated = the schedule with the mean op costs, communication free.");
         notes.forEach(writer::note);
         failures.forEach(f -> writer.note("FAILED: " + f));
         Path md = writer.appendTo(Path.of(opt.getOrDefault("--out", "benchmarks/results")));
@@ -145,6 +153,38 @@ public final class DualPipeNcclRun {
         if (!failures.isEmpty()) {
             throw new IllegalStateException("DualPipe over NCCL failed: " + failures);
         }
+    }
+
+    /**
+     * The step replayed with each rank's measured op durations: the executor runs a rank's compute ops
+     * in its schedule order, so the k-th timed op of a rank is the k-th compute op of its list.
+     */
+    static Timeline replay(PipelineSchedule schedule, Costs nominal, List<RankStep> ranks) {
+        int n = schedule.numRanks();
+        Map<Long, Double> cost = new HashMap<>();
+        for (int r = 0; r < n; r++) {
+            List<Op> ops = schedule.ranks().get(r);
+            List<DeviceStage.OpTime> timed = ranks.get(r).ops();
+            int k = 0;
+            for (int i = 0; i < ops.size(); i++) {
+                Op op = ops.get(i);
+                if (nominal.of(op) <= 0) {
+                    continue;
+                }
+                String kind = switch (op) {
+                    case Op.Forward x -> "F";
+                    case Op.Backward x -> x.zeroBubble() ? "Bi" : "B";
+                    case Op.ForwardBackward x -> "FB";
+                    default -> "W";
+                };
+                if (k >= timed.size() || !timed.get(k).kind().equals(kind)) {
+                    throw new IllegalStateException("rank " + r + ": timed op " + k + " is " + (k < timed.size() ? timed.get(k).kind() : "missing")
+                            + ", the schedule's is " + kind);
+                }
+                cost.put(((long) r << 32) | i, timed.get(k++).ms());
+            }
+        }
+        return Timeline.simulate(schedule, nominal, (r, i, op) -> cost.get(((long) r << 32) | i));
     }
 
     /** Mean op times; B is a whole backward (its input half plus W where the schedule split it). */
