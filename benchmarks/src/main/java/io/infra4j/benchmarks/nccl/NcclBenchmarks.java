@@ -243,13 +243,18 @@ public final class NcclBenchmarks {
         return op.peerName + "/" + bytes;
     }
 
+    /** The peer's NCCL version, as its JSON reports it. */
+    private static String peerNccl;
+
     private static Map<String, Double> readPeer(String file) throws IOException {
         Map<String, Double> peer = new HashMap<>();
         if (file == null || !new File(file).isFile()) {
             System.out.println("no peer results" + (file == null ? "" : " at " + file) + ": timing infra4j alone");
             return peer;
         }
-        for (JsonNode r : new ObjectMapper().readTree(new File(file)).get("results")) {
+        JsonNode root = new ObjectMapper().readTree(new File(file));
+        peerNccl = root.path("nccl").asText(null);
+        for (JsonNode r : root.get("results")) {
             peer.put(r.get("op").asText() + "/" + r.get("bytes").asLong(), r.get("ms").asDouble());
         }
         return peer;
@@ -283,6 +288,8 @@ public final class NcclBenchmarks {
                 .environment("GPU", n + " x " + Cuda.device(0).name())
                 .environment("driver", opt.getOrDefault("--driver", "?"))
                 .environment("commit", opt.getOrDefault("--commit", "?"))
+                .environment("NCCL (infra4j)", io.infra4j.ffm.nccl.Nccl.version())
+                .environment("NCCL (PyTorch)", peerNccl == null ? "-" : peerNccl)
                 .environment("NVLink multicast", "off (NCCL_NVLS_ENABLE=" + System.getenv().getOrDefault("NCCL_NVLS_ENABLE", "unset") + ")")
                 .table(table)
                 .note("Bus bandwidth as nccl-tests defines it: all-reduce algbw x 2(n-1)/n, all-to-all algbw x (n-1)/n; "
