@@ -35,7 +35,7 @@ __global__ void __launch_bounds__(kCombineWarps * 32) combine_splits(DecodeParam
     if (lse_max != -CUDART_INF_F) {
         for (int s = first; s < last; ++s) {
             int64_t idx = static_cast<int64_t>(s) * rows_b + row;
-            float w = __expf(p.lse_accum[idx] - lse_max);
+            float w = expf(p.lse_accum[idx] - lse_max);  // not __expf: its error shows in lse near 0
             total += w;
             const float4* src = reinterpret_cast<const float4*>(p.o_accum + idx * kHeadDimV + lane * 16);
 #pragma unroll
