@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.infra4j.benchmarks.gpu.GpuBench;
+import io.infra4j.benchmarks.gpu.GpuTiming;
 import io.infra4j.benchmarks.results.ResultTable;
 import io.infra4j.benchmarks.results.ResultsWriter;
 import io.infra4j.ffm.Cuda;
@@ -142,8 +143,11 @@ public final class MlaBenchmarks {
         try (CudaStream stream = CudaStream.create(gpu); GpuBench bench = GpuBench.open(dev, stream, new GpuBench.Options(5, 20, true))) {
             for (Config c : configs) {
                 double ms;
+                double hostMs;
                 try {
-                    ms = time(c, dev, stream, bench);
+                    GpuTiming t = time(c, dev, stream, bench);
+                    ms = t.medianMs();
+                    hostMs = t.hostMedianMs();
                 } catch (RuntimeException | OutOfMemoryError e) {
                     System.out.println(c.name() + ": failed: " + e);
                     continue;
@@ -157,8 +161,8 @@ public final class MlaBenchmarks {
                 }
                 table.row(c.name(), c.fp8() ? "fp8" : "bf16", Math.round(c.meanLen()), round(ms), round(tflops), round(tbs),
                         p == null ? "" : round(p), p == null ? "" : round(p / ms), target);
-                System.out.printf(Locale.ROOT, "%-30s %8.3f ms %7.1f TFLOPS %5.2f TB/s peer %s  %s%n", c.name(), ms, tflops, tbs,
-                        p == null ? "-" : String.format(Locale.ROOT, "%.3f ms", p), target);
+                System.out.printf(Locale.ROOT, "%-30s %8.3f ms %7.1f TFLOPS %5.2f TB/s peer %s  %s  (host %.1f us to queue)%n", c.name(),
+                        ms, tflops, tbs, p == null ? "-" : String.format(Locale.ROOT, "%.3f ms", p), target, hostMs * 1e3);
             }
         }
         Path md = new ResultsWriter("flashmla", "MLA decode (infra4j kernel vs PyTorch)")
@@ -201,11 +205,11 @@ public final class MlaBenchmarks {
     }
 
     /** Builds the inputs on the device ({@link MlaInputs}), plans once, times the decodes. */
-    static double time(Config c, Device dev, CudaStream stream, GpuBench bench) {
+    static GpuTiming time(Config c, Device dev, CudaStream stream, GpuBench bench) {
         try (TensorScope scope = TensorScope.open(stream)) {
             MlaInputs in = MlaInputs.random(scope, dev, stream, c.name().hashCode(), c.sq(), c.hq(), c.hkv(), PAGE, c.lens(),
                     c.fp8());
-            return in.time(bench, c.name(), MlaOptions.defaults().withCausal(c.causal()), stream).timing().medianMs();
+            return in.time(bench, c.name(), MlaOptions.defaults().withCausal(c.causal()), stream).timing();
         }
     }
 }

@@ -6,14 +6,31 @@ import java.util.Arrays;
  * Timings of one GPU region over several runs, in milliseconds, from CUDA events.
  *
  * @param name  what was timed
- * @param runs  the timed runs (after warm-up), in the order they ran
+ * @param runs      the timed runs (after warm-up), in the order they ran
+ * @param hostRuns  the host's time to queue each timed run, in milliseconds (empty when not taken)
  */
-public record GpuTiming(String name, double[] runs) {
+public record GpuTiming(String name, double[] runs, double[] hostRuns) {
     public GpuTiming {
         if (runs.length == 0) {
             throw new IllegalArgumentException("runs: at least one timed run is needed");
         }
         runs = runs.clone();
+        hostRuns = hostRuns == null ? new double[0] : hostRuns.clone();
+    }
+
+    public GpuTiming(String name, double[] runs) {
+        this(name, runs, new double[0]);
+    }
+
+    /** The median time the host took to queue a run (NaN when not taken). */
+    public double hostMedianMs() {
+        if (hostRuns.length == 0) {
+            return Double.NaN;
+        }
+        double[] s = hostRuns.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 
     private double[] sorted() {
