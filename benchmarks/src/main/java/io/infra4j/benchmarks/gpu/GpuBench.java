@@ -64,7 +64,8 @@ public final class GpuBench implements AutoCloseable {
 
     /** Times {@code work}, which must queue its GPU work on this harness's stream. */
     public GpuTiming time(String name, Runnable work) {
-        for (int i = 0; i < options.warmup(); i++) {
+        int warmup = WARMUP_OVERRIDE >= 0 ? WARMUP_OVERRIDE : options.warmup();
+        for (int i = 0; i < warmup; i++) {
             work.run();
         }
         stream.synchronize();
@@ -89,6 +90,9 @@ public final class GpuBench implements AutoCloseable {
      * L2 flushes queued before each timed run's start event (INFRA4J_BENCH_LEAD_FLUSHES, default 1): they
      * keep the GPU busy while the host queues the work, so that the host's time does not count.
      */
+    /** INFRA4J_BENCH_WARMUP: untimed runs for every timing, instead of the caller's count (-1: the caller's). */
+    static final int WARMUP_OVERRIDE = Integer.parseInt(System.getenv().getOrDefault("INFRA4J_BENCH_WARMUP", "-1"));
+
     static final int LEAD_FLUSHES = Math.max(1, Integer.parseInt(System.getenv().getOrDefault("INFRA4J_BENCH_LEAD_FLUSHES", "1")));
 
     /** Evicts the L2 by writing a buffer twice its size (outside the timed region). */
