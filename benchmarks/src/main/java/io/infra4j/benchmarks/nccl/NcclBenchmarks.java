@@ -288,7 +288,7 @@ public final class NcclBenchmarks {
                 .environment("GPU", n + " x " + Cuda.device(0).name())
                 .environment("driver", opt.getOrDefault("--driver", "?"))
                 .environment("commit", opt.getOrDefault("--commit", "?"))
-                .environment("NCCL (infra4j)", io.infra4j.ffm.nccl.Nccl.version())
+                .environment("NCCL (infra4j)", io.infra4j.ffm.nccl.Nccl.versionString())
                 .environment("NCCL (PyTorch)", peerNccl == null ? "-" : peerNccl)
                 .environment("NVLink multicast", "off (NCCL_NVLS_ENABLE=" + System.getenv().getOrDefault("NCCL_NVLS_ENABLE", "unset") + ")")
                 .table(table)
