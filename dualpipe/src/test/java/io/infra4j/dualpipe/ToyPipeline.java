@@ -131,19 +131,11 @@ final class ToyPipeline {
 
     /** max |a - b| / max |b|: the relative difference of two tensors as a whole. */
     static double relativeDifference(double[][] a, double[][] b) {
-        double diff = 0;
-        double scale = 0;
-        for (int i = 0; i < a.length; i++) {
-            for (int j = 0; j < a[i].length; j++) {
-                diff = Math.max(diff, Math.abs(a[i][j] - b[i][j]));
-                scale = Math.max(scale, Math.abs(b[i][j]));
-            }
-        }
-        return scale == 0 ? diff : diff / scale;
+        return ToyPipelineSetup.relativeDifference(a, b);
     }
 
     static double relativeDifference(double a, double b) {
-        return b == 0 ? Math.abs(a) : Math.abs(a - b) / Math.abs(b);
+        return ToyPipelineSetup.relativeDifference(a, b);
     }
 
     static void assertClose(double[][] expected, double[][] actual, String what) {
