@@ -43,7 +43,6 @@ public final class Timeline {
      * above 0).
      */
     public static Timeline simulate(PipelineSchedule schedule, Costs nominal, OpCosts perOp) {
-        Costs costs = nominal;
         int n = schedule.numRanks();
         Map<Long, Double> forwardDone = new HashMap<>();
         Map<Long, Double> backwardDone = new HashMap<>();
@@ -68,10 +67,9 @@ public final class Timeline {
                     if (ready == null) {
                         break; // an input is not computed yet: let the other ranks run
                     }
-                    double cost = costs.of(op) > 0 ? perOp.of(r, next[r], op) : 0;
-                    if (costs.of(op) > 0) {
+                    if (nominal.of(op) > 0) { // a compute op; posts and commits take no time
                         double start = Math.max(free[r], ready);
-                        free[r] = start + cost;
+                        free[r] = start + perOp.of(r, next[r], op);
                         blocks.get(r).add(new Block(op, start, free[r]));
                         record(r, op, free[r], forwardDone, backwardDone);
                     }
@@ -86,7 +84,7 @@ public final class Timeline {
             makespan = Math.max(makespan, f);
         }
         List<List<Block>> frozen = blocks.stream().map(List::copyOf).toList();
-        return new Timeline(schedule, costs, frozen, makespan);
+        return new Timeline(schedule, nominal, frozen, makespan);
     }
 
     private static long key(int rank, int d, int c) {
