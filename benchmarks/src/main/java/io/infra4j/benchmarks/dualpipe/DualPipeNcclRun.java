@@ -70,7 +70,10 @@ public final class DualPipeNcclRun {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> opt = new HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
+        for (int i = 0; i < args.length; i += 2) {
+            if (!List.of("--out", "--commit", "--driver", "--width", "--rows").contains(args[i]) || i + 1 >= args.length) {
+                throw new IllegalArgumentException("options: --out DIR, --commit SHA, --driver V, --width N, --rows N; got " + args[i]);
+            }
             opt.put(args[i], args[i + 1]);
         }
         int width = Integer.parseInt(opt.getOrDefault("--width", "256"));

@@ -96,8 +96,7 @@ public final class NcclBenchmarks {
         }
         System.out.println("NCCL benchmark: " + n + " GPUs, one thread per rank, sizes " + Arrays.toString(sizes) + " bytes");
         List<Measured> measured = measure(n, sizes);
-        Map<String, Double> peer = readPeer(opt.get("--peer-json"));
-        write(n, measured, peer, opt);
+        write(n, measured, readPeer(opt.get("--peer-json")), opt);
     }
 
     static List<Measured> measure(int n, long[] sizes) throws Exception {
@@ -243,24 +242,23 @@ public final class NcclBenchmarks {
         return op.peerName + "/" + bytes;
     }
 
-    /** The peer's NCCL version, as its JSON reports it. */
-    private static String peerNccl;
+    /** The peer's milliseconds per op by {@link #key}, and its NCCL version (null when unknown). */
+    record Peer(Map<String, Double> ms, String nccl) {}
 
-    private static Map<String, Double> readPeer(String file) throws IOException {
-        Map<String, Double> peer = new HashMap<>();
+    private static Peer readPeer(String file) throws IOException {
+        Map<String, Double> ms = new HashMap<>();
         if (file == null || !new File(file).isFile()) {
             System.out.println("no peer results" + (file == null ? "" : " at " + file) + ": timing infra4j alone");
-            return peer;
+            return new Peer(ms, null);
         }
         JsonNode root = new ObjectMapper().readTree(new File(file));
-        peerNccl = root.path("nccl").asText(null);
         for (JsonNode r : root.get("results")) {
-            peer.put(r.get("op").asText() + "/" + r.get("bytes").asLong(), r.get("ms").asDouble());
+            ms.put(r.get("op").asText() + "/" + r.get("bytes").asLong(), r.get("ms").asDouble());
         }
-        return peer;
+        return new Peer(ms, root.path("nccl").asText(null));
     }
 
-    private static void write(int n, List<Measured> measured, Map<String, Double> peer, Map<String, String> opt) {
+    private static void write(int n, List<Measured> measured, Peer peer, Map<String, String> opt) {
         ResultTable table = new ResultTable("NCCL over " + n + " GPUs, FP32, one thread per rank (infra4j) and one process per rank "
                 + "(PyTorch); median of " + RUNS + " runs of " + ITERS + " ops, slowest rank",
                 "op", "bytes per rank", "exact", "ms", "algbw GB/s", "busbw GB/s", "PyTorch ms", "PyTorch busbw GB/s",
@@ -270,7 +268,7 @@ public final class NcclBenchmarks {
             double ms = m.medianMs();
             double alg = m.bytes() / (ms * 1e-3) / 1e9;
             double bus = alg * m.op().busFactor(n);
-            Double p = peer.get(key(m.op(), m.bytes()));
+            Double p = peer.ms().get(key(m.op(), m.bytes()));
             Double pBus = p == null ? null : m.bytes() / (p * 1e-3) / 1e9 * m.op().busFactor(n);
             Double ratio = pBus == null ? null : bus / pBus;
             String target = m.bytes() < TARGET_FROM_BYTES ? "-" : ratio == null ? "no peer"
@@ -289,7 +287,7 @@ public final class NcclBenchmarks {
                 .environment("driver", opt.getOrDefault("--driver", "?"))
                 .environment("commit", opt.getOrDefault("--commit", "?"))
                 .environment("NCCL (infra4j)", io.infra4j.ffm.nccl.Nccl.versionString())
-                .environment("NCCL (PyTorch)", peerNccl == null ? "-" : peerNccl)
+                .environment("NCCL (PyTorch)", peer.nccl() == null ? "-" : peer.nccl())
                 .environment("NVLink multicast", "off (NCCL_NVLS_ENABLE=" + System.getenv().getOrDefault("NCCL_NVLS_ENABLE", "unset") + ")")
                 .table(table)
                 .note("Bus bandwidth as nccl-tests defines it: all-reduce algbw x 2(n-1)/n, all-to-all algbw x (n-1)/n; "
