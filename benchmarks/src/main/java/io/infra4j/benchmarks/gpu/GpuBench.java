@@ -86,14 +86,16 @@ public final class GpuBench implements AutoCloseable {
         return new GpuTiming(name, ms, host);
     }
 
-    /**
-     * L2 flushes queued before each timed run's start event (INFRA4J_BENCH_LEAD_FLUSHES, default 1): they
-     * keep the GPU busy while the host queues the work, so that the host's time does not count.
-     */
     /** INFRA4J_BENCH_WARMUP: untimed runs for every timing, instead of the caller's count (-1: the caller's). */
     static final int WARMUP_OVERRIDE = Integer.parseInt(System.getenv().getOrDefault("INFRA4J_BENCH_WARMUP", "-1"));
 
-    static final int LEAD_FLUSHES = Math.max(1, Integer.parseInt(System.getenv().getOrDefault("INFRA4J_BENCH_LEAD_FLUSHES", "1")));
+    /**
+     * L2 flushes queued before each timed run's start event (INFRA4J_BENCH_LEAD_FLUSHES, default 4, about
+     * 130 us of GPU work on an H200): they keep the GPU busy while the host queues the work, so that the
+     * host's time does not count. A benchmark's few hundred calls leave the JIT cold, and then an MLA
+     * decode took 20-200 us to queue (15-18 us once warm, MlaHostCost); one flush (35 us) let it show.
+     */
+    static final int LEAD_FLUSHES = Math.max(1, Integer.parseInt(System.getenv().getOrDefault("INFRA4J_BENCH_LEAD_FLUSHES", "4")));
 
     /** Evicts the L2 by writing a buffer twice its size (outside the timed region). */
     public void flushL2() {
