@@ -174,12 +174,7 @@ public final class DualPipeNcclRun {
                 if (nominal.of(op) <= 0) {
                     continue;
                 }
-                String kind = switch (op) {
-                    case Op.Forward x -> "F";
-                    case Op.Backward x -> x.zeroBubble() ? "Bi" : "B";
-                    case Op.ForwardBackward x -> "FB";
-                    default -> "W";
-                };
+                String kind = kindOf(op);
                 if (k >= timed.size() || !timed.get(k).kind().equals(kind)) {
                     throw new IllegalStateException("rank " + r + ": timed op " + k + " is " + (k < timed.size() ? timed.get(k).kind() : "missing")
                             + ", the schedule's is " + kind);
@@ -188,6 +183,16 @@ public final class DualPipeNcclRun {
             }
         }
         return Timeline.simulate(schedule, nominal, (r, i, op) -> cost.get(((long) r << 32) | i));
+    }
+
+    /** The kind {@link DeviceStage} records for a compute op of the schedule. */
+    static String kindOf(Op op) {
+        return switch (op) {
+            case Op.Forward x -> "F";
+            case Op.Backward x -> x.zeroBubble() ? "Bi" : "B";
+            case Op.ForwardBackward x -> "FB";
+            default -> "W";
+        };
     }
 
     /** Mean op times; B is a whole backward (its input half plus W where the schedule split it). */

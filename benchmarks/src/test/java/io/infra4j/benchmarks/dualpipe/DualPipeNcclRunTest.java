@@ -29,14 +29,8 @@ class DualPipeNcclRunTest {
                 if (ms <= 0) {
                     continue;
                 }
-                String kind = switch (op) {
-                    case Op.Forward x -> "F";
-                    case Op.Backward x -> x.zeroBubble() ? "Bi" : "B";
-                    case Op.ForwardBackward x -> "FB";
-                    default -> "W";
-                };
                 long end = t + Math.round(ms * 1e6);
-                times.add(new DeviceStage.OpTime(kind, t, end));
+                times.add(new DeviceStage.OpTime(DualPipeNcclRun.kindOf(op), t, end));
                 t = end;
             }
             ranks.add(new DualPipeNcclRun.RankStep(0, t, times));
