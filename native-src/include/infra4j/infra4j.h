@@ -6,5 +6,6 @@
 #include "infra4j/tensor_ops.h"
 #include "infra4j/diagnostics.h"
 #include "infra4j/mla.h"
+#include "infra4j/fp8_gemm.h"
 
 #endif /* INFRA4J_H */

@@ -9,6 +9,7 @@ module io.infra4j.benchmarks {
     requires io.infra4j.eplb;
     requires io.infra4j.dualpipe;
     requires io.infra4j.flashmla;
+    requires io.infra4j.deepgemm;
     requires jmh.core;
     requires com.fasterxml.jackson.databind;
 

@@ -7,6 +7,7 @@ module io.infra4j.integration {
     requires io.infra4j.benchmarks;
     requires io.infra4j.dualpipe;
     requires io.infra4j.flashmla;
+    requires io.infra4j.deepgemm;
 
     exports io.infra4j.integration;
 }

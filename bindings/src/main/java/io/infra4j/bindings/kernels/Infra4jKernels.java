@@ -213,6 +213,51 @@ public class Infra4jKernels extends Infra4jKernels$shared {
     public static int INFRA4J_MLA_SCALE_GROUP() {
         return INFRA4J_MLA_SCALE_GROUP;
     }
+    private static final int INFRA4J_FP8_BLOCK = (int)128L;
+    /**
+     * {@snippet lang=c :
+     * #define INFRA4J_FP8_BLOCK 128
+     * }
+     */
+    public static int INFRA4J_FP8_BLOCK() {
+        return INFRA4J_FP8_BLOCK;
+    }
+    private static final int INFRA4J_FP8_E4M3_MAX = (int)448L;
+    /**
+     * {@snippet lang=c :
+     * #define INFRA4J_FP8_E4M3_MAX 448
+     * }
+     */
+    public static int INFRA4J_FP8_E4M3_MAX() {
+        return INFRA4J_FP8_E4M3_MAX;
+    }
+    private static final int INFRA4J_FP8_GEMM_DENSE = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define INFRA4J_FP8_GEMM_DENSE 0
+     * }
+     */
+    public static int INFRA4J_FP8_GEMM_DENSE() {
+        return INFRA4J_FP8_GEMM_DENSE;
+    }
+    private static final int INFRA4J_FP8_GEMM_CONTIGUOUS = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define INFRA4J_FP8_GEMM_CONTIGUOUS 1
+     * }
+     */
+    public static int INFRA4J_FP8_GEMM_CONTIGUOUS() {
+        return INFRA4J_FP8_GEMM_CONTIGUOUS;
+    }
+    private static final int INFRA4J_FP8_GEMM_MASKED = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define INFRA4J_FP8_GEMM_MASKED 2
+     * }
+     */
+    public static int INFRA4J_FP8_GEMM_MASKED() {
+        return INFRA4J_FP8_GEMM_MASKED;
+    }
 
     private static class infra4j_abi_version {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -779,6 +824,331 @@ public class Infra4jKernels extends Infra4jKernels$shared {
                 traceDowncall("infra4j_mla_decode", problem, q, kv, kv_scales, block_table, cache_seqlens, plan, total_splits, workspace, out, lse, stream);
             }
             return (int)mh$.invokeExact(problem, q, kv, kv_scales, block_table, cache_seqlens, plan, total_splits, workspace, out, lse, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class infra4j_fp8_scale_rows {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Infra4jKernels.C_LONG,
+            Infra4jKernels.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("infra4j_fp8_scale_rows").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: infra4j_fp8_scale_rows"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int64_t infra4j_fp8_scale_rows(int64_t m)
+     * }
+     */
+    public static FunctionDescriptor infra4j_fp8_scale_rows$descriptor() {
+        return infra4j_fp8_scale_rows.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int64_t infra4j_fp8_scale_rows(int64_t m)
+     * }
+     */
+    public static MethodHandle infra4j_fp8_scale_rows$handle() {
+        return infra4j_fp8_scale_rows.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int64_t infra4j_fp8_scale_rows(int64_t m)
+     * }
+     */
+    public static MemorySegment infra4j_fp8_scale_rows$address() {
+        return infra4j_fp8_scale_rows.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int64_t infra4j_fp8_scale_rows(int64_t m)
+     * }
+     */
+    public static long infra4j_fp8_scale_rows(long m) {
+        var mh$ = infra4j_fp8_scale_rows.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("infra4j_fp8_scale_rows", m);
+            }
+            return (long)mh$.invokeExact(m);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class infra4j_fp8_gemm {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("infra4j_fp8_gemm").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: infra4j_fp8_gemm"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem *problem, const void *a, const float *sa, const void *b, const float *sb, const int32_t *m_indices, const int32_t *masked_m, void *d, void *stream)
+     * }
+     */
+    public static FunctionDescriptor infra4j_fp8_gemm$descriptor() {
+        return infra4j_fp8_gemm.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem *problem, const void *a, const float *sa, const void *b, const float *sb, const int32_t *m_indices, const int32_t *masked_m, void *d, void *stream)
+     * }
+     */
+    public static MethodHandle infra4j_fp8_gemm$handle() {
+        return infra4j_fp8_gemm.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem *problem, const void *a, const float *sa, const void *b, const float *sb, const int32_t *m_indices, const int32_t *masked_m, void *d, void *stream)
+     * }
+     */
+    public static MemorySegment infra4j_fp8_gemm$address() {
+        return infra4j_fp8_gemm.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem *problem, const void *a, const float *sa, const void *b, const float *sb, const int32_t *m_indices, const int32_t *masked_m, void *d, void *stream)
+     * }
+     */
+    public static int infra4j_fp8_gemm(MemorySegment problem, MemorySegment a, MemorySegment sa, MemorySegment b, MemorySegment sb, MemorySegment m_indices, MemorySegment masked_m, MemorySegment d, MemorySegment stream) {
+        var mh$ = infra4j_fp8_gemm.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("infra4j_fp8_gemm", problem, a, sa, b, sb, m_indices, masked_m, d, stream);
+            }
+            return (int)mh$.invokeExact(problem, a, sa, b, sb, m_indices, masked_m, d, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class infra4j_fp8_quant_per_token {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_LONG,
+            Infra4jKernels.C_LONG,
+            Infra4jKernels.C_LONG,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("infra4j_fp8_quant_per_token").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: infra4j_fp8_quant_per_token"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int infra4j_fp8_quant_per_token(const void *x, int64_t rows, int64_t cols, int64_t ld, void *out, float *scales, void *stream)
+     * }
+     */
+    public static FunctionDescriptor infra4j_fp8_quant_per_token$descriptor() {
+        return infra4j_fp8_quant_per_token.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int infra4j_fp8_quant_per_token(const void *x, int64_t rows, int64_t cols, int64_t ld, void *out, float *scales, void *stream)
+     * }
+     */
+    public static MethodHandle infra4j_fp8_quant_per_token$handle() {
+        return infra4j_fp8_quant_per_token.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int infra4j_fp8_quant_per_token(const void *x, int64_t rows, int64_t cols, int64_t ld, void *out, float *scales, void *stream)
+     * }
+     */
+    public static MemorySegment infra4j_fp8_quant_per_token$address() {
+        return infra4j_fp8_quant_per_token.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int infra4j_fp8_quant_per_token(const void *x, int64_t rows, int64_t cols, int64_t ld, void *out, float *scales, void *stream)
+     * }
+     */
+    public static int infra4j_fp8_quant_per_token(MemorySegment x, long rows, long cols, long ld, MemorySegment out, MemorySegment scales, MemorySegment stream) {
+        var mh$ = infra4j_fp8_quant_per_token.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("infra4j_fp8_quant_per_token", x, rows, cols, ld, out, scales, stream);
+            }
+            return (int)mh$.invokeExact(x, rows, cols, ld, out, scales, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class infra4j_fp8_quant_per_block {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_LONG,
+            Infra4jKernels.C_LONG,
+            Infra4jKernels.C_LONG,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("infra4j_fp8_quant_per_block").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: infra4j_fp8_quant_per_block"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int infra4j_fp8_quant_per_block(const void *x, int64_t rows, int64_t cols, int64_t ld, void *out, float *scales, void *stream)
+     * }
+     */
+    public static FunctionDescriptor infra4j_fp8_quant_per_block$descriptor() {
+        return infra4j_fp8_quant_per_block.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int infra4j_fp8_quant_per_block(const void *x, int64_t rows, int64_t cols, int64_t ld, void *out, float *scales, void *stream)
+     * }
+     */
+    public static MethodHandle infra4j_fp8_quant_per_block$handle() {
+        return infra4j_fp8_quant_per_block.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int infra4j_fp8_quant_per_block(const void *x, int64_t rows, int64_t cols, int64_t ld, void *out, float *scales, void *stream)
+     * }
+     */
+    public static MemorySegment infra4j_fp8_quant_per_block$address() {
+        return infra4j_fp8_quant_per_block.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int infra4j_fp8_quant_per_block(const void *x, int64_t rows, int64_t cols, int64_t ld, void *out, float *scales, void *stream)
+     * }
+     */
+    public static int infra4j_fp8_quant_per_block(MemorySegment x, long rows, long cols, long ld, MemorySegment out, MemorySegment scales, MemorySegment stream) {
+        var mh$ = infra4j_fp8_quant_per_block.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("infra4j_fp8_quant_per_block", x, rows, cols, ld, out, scales, stream);
+            }
+            return (int)mh$.invokeExact(x, rows, cols, ld, out, scales, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class infra4j_fp8_scales_to_mn_major {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_LONG,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("infra4j_fp8_scales_to_mn_major").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: infra4j_fp8_scales_to_mn_major"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int infra4j_fp8_scales_to_mn_major(const float *scales, int32_t groups, int64_t m, int32_t kb, float *out, void *stream)
+     * }
+     */
+    public static FunctionDescriptor infra4j_fp8_scales_to_mn_major$descriptor() {
+        return infra4j_fp8_scales_to_mn_major.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int infra4j_fp8_scales_to_mn_major(const float *scales, int32_t groups, int64_t m, int32_t kb, float *out, void *stream)
+     * }
+     */
+    public static MethodHandle infra4j_fp8_scales_to_mn_major$handle() {
+        return infra4j_fp8_scales_to_mn_major.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int infra4j_fp8_scales_to_mn_major(const float *scales, int32_t groups, int64_t m, int32_t kb, float *out, void *stream)
+     * }
+     */
+    public static MemorySegment infra4j_fp8_scales_to_mn_major$address() {
+        return infra4j_fp8_scales_to_mn_major.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int infra4j_fp8_scales_to_mn_major(const float *scales, int32_t groups, int64_t m, int32_t kb, float *out, void *stream)
+     * }
+     */
+    public static int infra4j_fp8_scales_to_mn_major(MemorySegment scales, int groups, long m, int kb, MemorySegment out, MemorySegment stream) {
+        var mh$ = infra4j_fp8_scales_to_mn_major.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("infra4j_fp8_scales_to_mn_major", scales, groups, m, kb, out, stream);
+            }
+            return (int)mh$.invokeExact(scales, groups, m, kb, out, stream);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

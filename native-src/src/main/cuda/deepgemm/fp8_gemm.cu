@@ -1,0 +1,1 @@
+#include "infra4j/fp8_gemm.h"
