@@ -13,7 +13,8 @@
 #                                                (default); tests (GPU tests and the PyTorch codec
 #                                                parity); bench (JMH, C baseline, kernels, PyTorch peer);
 #                                                smoke (two test classes: a quick check of the bundle);
-#                                                mla (the MLA tests and benchmark only); multi (2 GPUs or
+#                                                mla (the MLA tests and benchmark only); gemm (the FP8
+#                                                quantisation and GEMM tests and benchmark); multi (2 GPUs or
 #                                                more: the NCCL tests, NCCL bandwidth against PyTorch's
 #                                                NCCL, DualPipe training over NCCL; 'all' runs it too).
 #                                                Each stage has a time limit (STAGE_LIMIT_* seconds) so
@@ -48,7 +49,7 @@ bundle() {
   cp native-src/target/infra4j-native-*.jar bindings/target/infra4j-bindings-*.jar \
      ffm-runtime/target/infra4j-ffm-runtime-*.jar memory/target/infra4j-memory-*.jar \
      dualpipe/target/infra4j-dualpipe-*.jar eplb/target/infra4j-eplb-*.jar \
-     flashmla/target/infra4j-flashmla-*.jar "$dev/bundle/mods/"
+     flashmla/target/infra4j-flashmla-*.jar deepgemm/target/infra4j-deepgemm-*.jar "$dev/bundle/mods/"
   cp benchmarks/target/lib/jackson-*.jar integration-tests/target/lib/org.jfree.svg-*.jar \
      integration-tests/target/lib/jfreechart-*.jar "$dev/bundle/mods/"
   # Harnesses and the code they drive from the class path: JUnit's console, JMH, the tests.
@@ -89,7 +90,7 @@ c_medians() {
 
 run() {
   local out=${1:?usage: run-gpu.sh run OUT [all|tests|bench|smoke]}
-  local what=${2:-all}   # all | tests | bench | smoke | mla (the MLA tests and benchmark only) | multi | trace
+  local what=${2:-all}   # all | tests | bench | smoke | mla | gemm | multi | trace
   mkdir -p "$out"
   # NVLink multicast stays off in every program and child process (it can take a shared host's GPUs down).
   export NCCL_NVLS_ENABLE=0 NVSHMEM_DISABLE_NVLS=1 TORCH_SYMM_MEM_DISABLE_MULTICAST=1
@@ -126,10 +127,12 @@ run() {
   cat "$logs/nvidia-smi.txt" | tee -a "$summary"
 
   local rc=0
-  if [ "$what" = all ] || [ "$what" = tests ] || [ "$what" = smoke ] || [ "$what" = mla ]; then
+  if [ "$what" = all ] || [ "$what" = tests ] || [ "$what" = smoke ] || [ "$what" = mla ] || [ "$what" = gemm ]; then
     local select=(--scan-class-path "$b/cp/$(cd "$b/cp" && ls infra4j-integration-tests-*-tests.jar)" --include-tag gpu)
     [ "$what" = smoke ] && select=(--select-class io.infra4j.integration.DeviceInfoGpuTest --select-class io.infra4j.integration.ErrorHandlingGpuTest)
     [ "$what" = mla ] && select=(--select-class io.infra4j.integration.MlaDecodeGpuTest)
+    [ "$what" = gemm ] && select=(--select-class io.infra4j.integration.Fp8QuantGpuTest --select-class io.infra4j.integration.Fp8GemmGpuTest
+                                  --select-class io.infra4j.integration.CublasLtFp8GemmGpuTest)
     say "== GPU tests ($what)"
     timeout "${STAGE_LIMIT_TESTS:-300}" "${jvm[@]}" -Xmx24g -jar "$b/junit-console.jar" execute --class-path "$cp" \
         "${select[@]}" --details=tree --disable-banner --disable-ansi-colors --reports-dir "$logs/junit" \
@@ -139,7 +142,7 @@ run() {
     grep -E "✘|=> |alone:|pool (before|after)|block 4096|grid 0" "$logs/gpu-tests.log" | head -n 60 | tee -a "$summary"
     say "GPU tests exit code: $trc"
     [ $trc -ne 0 ] && rc=1
-    if [ "$what" != smoke ]; then
+    if [ "$what" != smoke ] && [ "$what" != gemm ]; then
       # The opt-in narrow MLA kernel (INFRA4J_MLA_NARROW=1) must pass the same MLA tests.
       say "== MLA GPU tests with INFRA4J_MLA_NARROW=1"
       INFRA4J_MLA_NARROW=1 timeout "${STAGE_LIMIT_TESTS:-300}" "${jvm[@]}" -Xmx24g -jar "$b/junit-console.jar" execute \
@@ -209,6 +212,18 @@ run() {
       grep -E " ms |failed" "$logs/mla-ab.log" | tee -a "$summary"
       for f in "$logs"/results-ab/*.md; do [ -f "$f" ] && cp "$f" "$out/ab-$(basename "$f")"; done
     fi
+  fi
+
+  if [ "$what" = all ] || [ "$what" = bench ] || [ "$what" = gemm ]; then
+    say "== FP8 GEMM benchmark (torch._scaled_mm peer on the same shapes, cuBLASLt through our bindings)"
+    "${jvm[@]}" -cp "$cp" io.infra4j.benchmarks.deepgemm.GemmBenchmarks --configs-out "$logs/gemm-configs.json" >"$logs/gemm.log" 2>&1
+    PYTHONUNBUFFERED=1 timeout "${STAGE_LIMIT_GEMM_PEER:-300}" python3 "$b/torch_gemm_peer.py" --configs "$logs/gemm-configs.json" \
+        --out "$logs/torch-gemm-peer.json" >"$logs/torch-gemm-peer.log" 2>&1 || say "GEMM peer failed (see torch-gemm-peer.log)"
+    tail -n 3 "$logs/torch-gemm-peer.log" | tee -a "$summary"
+    timeout "${STAGE_LIMIT_GEMM:-400}" "${jvm[@]}" -Xmx24g -cp "$cp" io.infra4j.benchmarks.deepgemm.GemmBenchmarks \
+        --peer-json "$logs/torch-gemm-peer.json" --out "$logs/results" --commit "$commit" --driver "$driver" >>"$logs/gemm.log" 2>&1 \
+        || { say "GEMM benchmark failed (see gemm.log)"; rc=1; }
+    grep -E " ms |failed|target:|results appended" "$logs/gemm.log" | tee -a "$summary"
   fi
 
   if [ "$what" = all ] || [ "$what" = multi ]; then

@@ -16,9 +16,10 @@
  * Grouped kinds (mixture of experts), B is [groups, n, k] with scales [groups, ceil(n/128), kb]:
  *   CONTIGUOUS: A [m, k] holds the rows of all groups one after another, each group's segment padded to
  *       a multiple of 128 rows; m_indices[m] (int32) names each row's group, -1 for padding rows, whose
- *       output rows are left unspecified. Scales [kb][m_pad].
+ *       output rows are left unspecified (so are those of ids >= groups, which are skipped). Scales [kb][m_pad].
  *   MASKED:     A [groups, m, k] (m = m_max), masked_m[groups] (int32, in device memory, read by the
- *       kernel) valid rows per group; rows at or beyond masked_m[g] of D [groups, m, n] are not written.
+ *       kernel, clamped to [0, m]) valid rows per group; rows at or beyond masked_m[g] of D [groups, m, n]
+ *       are not written.
  *       Scales [groups][kb][m_pad]. expected_m is a hint (the mean of masked_m) for choosing tiles.
  */
 #ifndef INFRA4J_FP8_GEMM_H

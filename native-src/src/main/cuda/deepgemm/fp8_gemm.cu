@@ -1,1 +1,149 @@
+// C ABI of the FP8 GEMMs (include/infra4j/fp8_gemm.h): checks the problem, encodes the TMA maps,
+// picks the tile width and launches the persistent kernel on the caller's stream.
+#include <algorithm>
+#include <cstdlib>
+
+#include <cuda.h>
+#include <cuda_runtime.h>
+
+#include "common/tensor_map.cuh"
+#include "deepgemm/sm90/fp8_gemm_kernel.cuh"
 #include "infra4j/fp8_gemm.h"
+
+namespace {
+
+using infra4j::gemm::sm90::GemmParams;
+using infra4j::gemm::sm90::GemmSmem;
+
+int64_t scale_rows(int64_t m) { return (m + 3) / 4 * 4; }
+
+bool valid(const infra4j_fp8_gemm_problem* p) {
+    if (p == nullptr) return false;
+    bool kind = p->kind == INFRA4J_FP8_GEMM_DENSE || p->kind == INFRA4J_FP8_GEMM_CONTIGUOUS ||
+                p->kind == INFRA4J_FP8_GEMM_MASKED;
+    bool sizes = p->m >= 0 && p->n > 0 && p->n % 16 == 0 && p->k > 0 && p->k % INFRA4J_FP8_BLOCK == 0 &&
+                 p->groups > 0 && (p->kind != INFRA4J_FP8_GEMM_DENSE || p->groups == 1);
+    bool block = p->block_n == 0 || p->block_n == 64 || p->block_n == 128 || p->block_n == 192;
+    // TMA boxes address rows with 32-bit coordinates.
+    bool fits = static_cast<int64_t>(p->groups) * std::max(p->m, p->n) < (int64_t{1} << 31);
+    return kind && sizes && block && fits && p->num_sms >= 0 && p->expected_m >= 0;
+}
+
+// A K-major e4m3 matrix of `rows` rows of k bytes, read in boxes of box_rows x 128 bytes that land in
+// the 128-byte swizzle wgmma reads. Rows past the end read as zeros.
+cudaError_t encode_operand(CUtensorMap* map, const void* base, int64_t rows, int k, int box_rows) {
+    auto encode = infra4j::tensor_map_encoder();
+    if (encode == nullptr) return cudaErrorNotSupported;
+    cuuint64_t dims[2] = {static_cast<cuuint64_t>(k), static_cast<cuuint64_t>(rows)};
+    cuuint64_t strides[1] = {static_cast<cuuint64_t>(k)};
+    cuuint32_t box[2] = {INFRA4J_FP8_BLOCK, static_cast<cuuint32_t>(box_rows)};
+    cuuint32_t element_strides[2] = {1, 1};
+    CUresult r = encode(map, CU_TENSOR_MAP_DATA_TYPE_UINT8, 2, const_cast<void*>(base), dims, strides, box,
+                        element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                        CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    return r == CUDA_SUCCESS ? cudaSuccess : cudaErrorInvalidValue;
+}
+
+// A's scales, M-major: `planes` rows (group x K block) of m_pad floats, read 128 rows of A at a time.
+cudaError_t encode_scales(CUtensorMap* map, const float* base, int64_t m_pad, int64_t planes) {
+    auto encode = infra4j::tensor_map_encoder();
+    if (encode == nullptr) return cudaErrorNotSupported;
+    cuuint64_t dims[2] = {static_cast<cuuint64_t>(m_pad), static_cast<cuuint64_t>(planes)};
+    cuuint64_t strides[1] = {static_cast<cuuint64_t>(m_pad * 4)};
+    cuuint32_t box[2] = {infra4j::gemm::sm90::kBlockM, 1};
+    cuuint32_t element_strides[2] = {1, 1};
+    CUresult r = encode(map, CU_TENSOR_MAP_DATA_TYPE_FLOAT32, 2, const_cast<float*>(base), dims, strides, box,
+                        element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE,
+                        CU_TENSOR_MAP_L2_PROMOTION_NONE, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    return r == CUDA_SUCCESS ? cudaSuccess : cudaErrorInvalidValue;
+}
+
+int multiprocessors() {
+    int device = 0, sms = 0;
+    if (cudaGetDevice(&device) != cudaSuccess) return 132;
+    if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || sms <= 0) return 132;
+    return sms;
+}
+
+// The tile width: the widest of 192 / 128 / 64 whose tiles still give every multiprocessor work, so
+// that decode-sized m (one row of tiles) spreads B over the GPU; INFRA4J_FP8_GEMM_BLOCK_N overrides.
+int choose_block_n(const infra4j_fp8_gemm_problem* p, int sms) {
+    if (p->block_n != 0) return p->block_n;
+    if (const char* v = std::getenv("INFRA4J_FP8_GEMM_BLOCK_N")) {
+        int forced = std::atoi(v);
+        if (forced == 64 || forced == 128 || forced == 192) return forced;
+    }
+    const int rows_per_group = p->kind == INFRA4J_FP8_GEMM_MASKED && p->expected_m > 0 ? p->expected_m : p->m;
+    const int64_t m_tiles = static_cast<int64_t>(p->kind == INFRA4J_FP8_GEMM_MASKED ? p->groups : 1) *
+                            ((std::max(1, rows_per_group) + 127) / 128);
+    for (int bn : {128, 64}) {
+        if (m_tiles * ((p->n + bn - 1) / bn) >= sms) return bn;
+    }
+    return 64;
+}
+
+template <int BLOCK_N>
+cudaError_t launch(const infra4j_fp8_gemm_problem* p, const void* a, const float* sa, const void* b, const float* sb,
+                   const int32_t* m_indices, const int32_t* masked_m, void* d, cudaStream_t stream, int sms) {
+    using L = GemmSmem<BLOCK_N>;
+    const int groups = p->groups;
+    const int64_t a_rows = p->kind == INFRA4J_FP8_GEMM_MASKED ? static_cast<int64_t>(groups) * p->m : p->m;
+    const int k_blocks = p->k / INFRA4J_FP8_BLOCK;
+    const int64_t m_pad = scale_rows(p->m);
+    const int64_t sa_planes = (p->kind == INFRA4J_FP8_GEMM_MASKED ? groups : 1) * static_cast<int64_t>(k_blocks);
+    CUtensorMap a_map, b_map, sa_map;
+    cudaError_t e = encode_operand(&a_map, a, std::max<int64_t>(a_rows, 1), p->k, infra4j::gemm::sm90::kBlockM);
+    if (e == cudaSuccess) e = encode_operand(&b_map, b, static_cast<int64_t>(groups) * p->n, p->k, BLOCK_N);
+    if (e == cudaSuccess) e = encode_scales(&sa_map, sa, std::max<int64_t>(m_pad, 4), sa_planes);
+    if (e != cudaSuccess) return e;
+
+    GemmParams params{};
+    params.kind = p->kind;
+    params.m = p->m;
+    params.n = p->n;
+    params.groups = groups;
+    params.k_blocks = k_blocks;
+    params.n_scale_blocks = (p->n + INFRA4J_FP8_BLOCK - 1) / INFRA4J_FP8_BLOCK;
+    params.m_tiles = (p->m + infra4j::gemm::sm90::kBlockM - 1) / infra4j::gemm::sm90::kBlockM;
+    params.n_tiles = (p->n + BLOCK_N - 1) / BLOCK_N;
+    params.band = 8;
+    if (const char* v = std::getenv("INFRA4J_FP8_GEMM_BAND")) params.band = std::max(1, std::atoi(v));
+    params.sb = sb;
+    params.m_indices = m_indices;
+    params.masked_m = masked_m;
+    params.d = static_cast<__nv_bfloat16*>(d);
+
+    int64_t tiles = p->kind == INFRA4J_FP8_GEMM_MASKED
+                        ? static_cast<int64_t>(groups) * params.m_tiles * params.n_tiles
+                        : static_cast<int64_t>(params.m_tiles) * params.n_tiles;
+    int grid = static_cast<int>(std::min<int64_t>(tiles, p->num_sms > 0 ? p->num_sms : sms));
+    if (grid == 0) return cudaSuccess;
+    auto kernel = infra4j::gemm::sm90::fp8_gemm_kernel<BLOCK_N>;
+    e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, L::kAlloc);
+    if (e != cudaSuccess) return e;
+    kernel<<<grid, infra4j::gemm::sm90::kThreads, L::kAlloc, stream>>>(params, a_map, b_map, sa_map);
+    return cudaGetLastError();
+}
+
+}  // namespace
+
+INFRA4J_API int64_t infra4j_fp8_scale_rows(int64_t m) { return m < 0 ? -1 : scale_rows(m); }
+
+INFRA4J_API int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem* problem, const void* a, const float* sa,
+                                 const void* b, const float* sb, const int32_t* m_indices, const int32_t* masked_m,
+                                 void* d, void* stream) {
+    if (!valid(problem)) return INFRA4J_ERROR_INVALID_ARGUMENT;
+    if (a == nullptr || sa == nullptr || b == nullptr || sb == nullptr || d == nullptr) {
+        return INFRA4J_ERROR_INVALID_ARGUMENT;
+    }
+    if ((problem->kind == INFRA4J_FP8_GEMM_CONTIGUOUS) != (m_indices != nullptr)) return INFRA4J_ERROR_INVALID_ARGUMENT;
+    if ((problem->kind == INFRA4J_FP8_GEMM_MASKED) != (masked_m != nullptr)) return INFRA4J_ERROR_INVALID_ARGUMENT;
+    if (problem->m == 0) return INFRA4J_OK;
+    const int sms = multiprocessors();
+    auto s = static_cast<cudaStream_t>(stream);
+    switch (choose_block_n(problem, sms)) {
+        case 64: return launch<64>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
+        case 192: return launch<192>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
+        default: return launch<128>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
+    }
+}

@@ -11,6 +11,7 @@
 #include <cudaTypedefs.h>
 #include <cuda_runtime.h>
 
+#include "common/tensor_map.cuh"
 #include "flashmla/combine.cuh"
 #include "flashmla/sm90/decode_splitkv_mma.cuh"
 #include "flashmla/sm90/decode_splitkv_simt.cuh"
@@ -78,20 +79,7 @@ bool exact_p() {
     return exact;
 }
 
-// cuTensorMapEncodeTiled from the driver, found through the runtime (we link only cudart).
-PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
-    static PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
-        void* fn = nullptr;
-        cudaDriverEntryPointQueryResult found{};
-        if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault, &found) !=
-                cudaSuccess ||
-            found != cudaDriverEntryPointSuccess) {
-            return static_cast<PFN_cuTensorMapEncodeTiled_v12000>(nullptr);
-        }
-        return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
-    }();
-    return encode;
-}
+using infra4j::tensor_map_encoder;
 
 // The cache as a 4-D tensor {d, h_kv, page, blocks} whose box is 64 dims of one head for every
 // token of one page: BF16 lands in the 128-byte swizzle wgmma reads, FP8 as plain 64-byte rows that

@@ -12,11 +12,12 @@ import org.apache.commons.cli.Options;
 
 /**
  * {@code infra4j bench <benchmark>}: times one configuration of a kernel on GPU 0, as the
- * benchmarks module times it, and prints its figures. The one benchmark today is {@code mla}.
+ * benchmarks module times it, and prints its figures: {@code mla} (MLA decoding) or {@code gemm}
+ * (FP8 GEMMs).
  */
 final class BenchCommand implements Command {
     /** The benchmarks, as the first argument names them. */
-    static final List<String> BENCHMARKS = List.of("mla");
+    static final List<String> BENCHMARKS = List.of("mla", "gemm");
 
     static final Option BATCH = Option.builder().longOpt("batch").hasArg().argName("B")
             .desc("mla: sequences decoded together, default 64").get();
@@ -37,6 +38,23 @@ final class BenchCommand implements Command {
     static final Option RUNS = Option.builder().longOpt("runs").hasArg().argName("N")
             .desc("timed runs after " + MlaBench.WARMUP + " warm-ups; the median is reported; default 20").get();
 
+    static final Option M = Option.builder().longOpt("m").hasArg().argName("M")
+            .desc("gemm: rows of A (per group for contiguous and masked), default 4096").get();
+    static final Option N = Option.builder().longOpt("n").hasArg().argName("N")
+            .desc("gemm: rows of B (per group), a multiple of 16, default 7168").get();
+    static final Option K = Option.builder().longOpt("k").hasArg().argName("K")
+            .desc("gemm: the reduced dimension, a multiple of 128, default 7168").get();
+    static final Option GROUPS = Option.builder().longOpt("groups").hasArg().argName("G")
+            .desc("gemm: groups (experts) of contiguous and masked, default 4").get();
+    static final Option LAYOUT = Option.builder().longOpt("layout").hasArg().argName("dense|contiguous|masked")
+            .desc("gemm: dense (default), grouped contiguous or grouped masked (m_max 4096)").get();
+    static final Option BACKEND = Option.builder().longOpt("backend").hasArg().argName("kernel|cublaslt")
+            .desc("gemm: infra4j's kernel (default) or cuBLASLt's block-scaled FP8 matmul (dense only)").get();
+
+    /** The options each benchmark takes; the others are refused for it. */
+    static final List<Option> MLA_OPTIONS = List.of(BATCH, HEADS_Q, SEQLEN_Q, SEQLEN_K, HEADS_KV, PAGE, CAUSAL, KV);
+    static final List<Option> GEMM_OPTIONS = List.of(M, N, K, GROUPS, LAYOUT, BACKEND);
+
     static final MlaBench.Config DEFAULTS = new MlaBench.Config(64, 64, 1, 8192, 1, 64, false, false, 20);
 
     @Override
@@ -46,7 +64,7 @@ final class BenchCommand implements Command {
 
     @Override
     public String summary() {
-        return "time a kernel on GPU 0: bench mla (MLA decoding over a paged KV cache)";
+        return "time a kernel on GPU 0: bench mla (MLA decoding over a paged KV cache), bench gemm (FP8 GEMMs)";
     }
 
     @Override
@@ -62,14 +80,14 @@ final class BenchCommand implements Command {
     @Override
     public Options options() {
         Options o = new Options();
-        Stream.of(BATCH, HEADS_Q, SEQLEN_Q, SEQLEN_K, HEADS_KV, PAGE, CAUSAL, KV, RUNS).forEach(o::addOption);
+        Stream.concat(Stream.concat(MLA_OPTIONS.stream(), GEMM_OPTIONS.stream()), Stream.of(RUNS)).forEach(o::addOption);
         return o;
     }
 
     @Override
     public String details() {
         return """
-                Benchmarks: mla
+                Benchmarks: mla, gemm
 
                 mla: FlashMLA's dense decode on GPU 0 (DeepSeek's MLA: q and K of width d = 576, V and
                 the output of width dv = 512), over a paged KV cache of random values whose pages are a
@@ -88,6 +106,22 @@ final class BenchCommand implements Command {
                   infra4j bench mla
                   infra4j bench mla --batch 128 --heads-q 128 --seqlen-q 2 --seqlen-k 16384 --causal
                   infra4j bench mla --kv fp8 --seqlen-k 32768 --json
+
+                gemm: DeepGEMM's FP8 GEMM on GPU 0, D[m, n] (BF16) = A[m, k] B[n, k]^T with A and B in
+                e4m3, A scaled per 1 x 128 and B per 128 x 128 block, as the deepgemm benchmark
+                (GemmBenchmarks) times it: random finite e4m3 operands, CUDA events, the L2 flushed
+                before each run, the median of --runs after 5 warm-ups. --layout contiguous puts
+                --groups groups of --m rows one after another (MoE prefill); masked gives each of
+                --groups groups --m valid rows of m_max 4096 (MoE decode). It prints:
+                  ms      the median time of one GEMM
+                  TFLOPS  2 * (rows computed) * n * k / time
+                  TB/s    (A + B + their scales + D) bytes / time
+                The defaults: dense, m = 4096, n = 7168, k = 7168, infra4j's kernel.
+
+                Examples:
+                  infra4j bench gemm
+                  infra4j bench gemm --m 64 --n 2112 --k 7168 --backend cublaslt
+                  infra4j bench gemm --layout masked --groups 6 --m 1024 --n 4096 --k 7168 --json
                 """;
     }
 
@@ -102,6 +136,10 @@ final class BenchCommand implements Command {
             throw new UsageException("bench: unknown benchmark '" + benchmark + "'; benchmarks: "
                     + String.join(", ", BENCHMARKS));
         }
+        refuseOthers(line, benchmark, benchmark.equals("gemm") ? MLA_OPTIONS : GEMM_OPTIONS);
+        if (benchmark.equals("gemm")) {
+            return runGemm(line, session);
+        }
         MlaBench.Config config = mlaConfig(line);
         String missing = MlaBench.gpuMissing();
         if (missing != null) {
@@ -115,6 +153,107 @@ final class BenchCommand implements Command {
             print(r, session.out());
         }
         return Main.OK;
+    }
+
+    private static void refuseOthers(CommandLine line, String benchmark, List<Option> others) throws UsageException {
+        for (Option o : others) {
+            if (line.hasOption(o)) {
+                throw new UsageException("--" + o.getLongOpt() + " is not an option of 'bench " + benchmark + "'");
+            }
+        }
+    }
+
+    private int runGemm(CommandLine line, Session session) throws UsageException {
+        GemmBench.Config config = gemmConfig(line);
+        String missing = GemmBench.gpuMissing(config.backend());
+        if (missing != null) {
+            return session.refused("bench gemm needs a CUDA GPU: " + missing);
+        }
+        session.debug("bench gemm: " + config.shape().name() + ", " + config.runs() + " runs");
+        GemmBench.Result r = GemmBench.run(config);
+        if (session.json()) {
+            Json.print(json(r), session.out());
+        } else {
+            print(r, session.out());
+        }
+        return Main.OK;
+    }
+
+    /** The gemm configuration the options ask for; the rest is checked by deepgemm. */
+    static GemmBench.Config gemmConfig(CommandLine line) throws UsageException {
+        int m = positive(line, M, 4096);
+        int n = positive(line, N, 7168);
+        int k = positive(line, K, 7168);
+        int groups = positive(line, GROUPS, 4);
+        int runs = positive(line, RUNS, 20);
+        String layout = choice(line, LAYOUT, "dense", List.of("dense", "contiguous", "masked"));
+        String backend = choice(line, BACKEND, "kernel", List.of("kernel", "cublaslt"));
+        if (k % 128 != 0) {
+            throw new UsageException("--k: expected a multiple of 128 (the scale blocks), got " + k);
+        }
+        if (n % 16 != 0) {
+            throw new UsageException("--n: expected a multiple of 16, got " + n);
+        }
+        if (layout.equals("contiguous") && m % 128 != 0) {
+            throw new UsageException("--m: contiguous groups are padded to 128 rows, so expected a multiple of 128, got " + m);
+        }
+        if (layout.equals("masked") && m > GemmBenchmarks.Config.MASKED_M_MAX) {
+            throw new UsageException("--m: masked groups hold at most m_max = " + GemmBenchmarks.Config.MASKED_M_MAX
+                    + " rows, got " + m);
+        }
+        if (backend.equals("cublaslt") && !layout.equals("dense")) {
+            throw new UsageException("--backend cublaslt: cuBLASLt runs the dense layout only, got --layout " + layout);
+        }
+        return new GemmBench.Config(layout, layout.equals("dense") ? 1 : groups, m, n, k, backend, runs);
+    }
+
+    private static String choice(CommandLine line, Option option, String fallback, List<String> allowed) throws UsageException {
+        if (!line.hasOption(option)) {
+            return fallback;
+        }
+        String v = line.getOptionValue(option).trim().toLowerCase(Locale.ROOT);
+        if (!allowed.contains(v)) {
+            throw new UsageException("--" + option.getLongOpt() + ": expected " + String.join(", ", allowed) + ", got '"
+                    + line.getOptionValue(option) + "'");
+        }
+        return v;
+    }
+
+    static Map<String, Object> json(GemmBench.Result r) {
+        GemmBench.Config c = r.config();
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("layout", c.layout());
+        config.put("groups", c.groups());
+        config.put("m", c.rows());
+        config.put("n", c.n());
+        config.put("k", c.k());
+        config.put("backend", c.backend());
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("benchmark", "gemm");
+        doc.put("name", c.shape().name());
+        doc.put("device", "cuda:0");
+        doc.put("gpu", r.gpu());
+        doc.put("config", config);
+        doc.put("timing", "CUDA events, median of " + c.runs() + " runs after " + GemmBench.WARMUP + " warm-ups, L2 flushed");
+        doc.put("ms", r.ms());
+        doc.put("min_ms", r.timing().minMs());
+        doc.put("max_ms", r.timing().maxMs());
+        doc.put("runs_ms", r.timing().runs());
+        doc.put("flops", c.shape().flops());
+        doc.put("bytes", c.shape().bytes());
+        doc.put("tflops", r.tflops());
+        doc.put("tb_per_s", r.tbPerSecond());
+        return doc;
+    }
+
+    static void print(GemmBench.Result r, PrintStream out) {
+        GemmBench.Config c = r.config();
+        out.printf(Locale.ROOT, "bench gemm on GPU 0 (%s): %s, %s%n", r.gpu(), c.shape().name(),
+                c.backend().equals("kernel") ? "infra4j kernel" : "cuBLASLt");
+        out.printf(Locale.ROOT, "  time    %.4f ms (median of %d runs after %d warm-ups, L2 flushed; min %.4f, max %.4f)%n",
+                r.ms(), c.runs(), GemmBench.WARMUP, r.timing().minMs(), r.timing().maxMs());
+        out.printf(Locale.ROOT, "  TFLOPS  %.1f (%.4g FLOPs)%n", r.tflops(), c.shape().flops());
+        out.printf(Locale.ROOT, "  TB/s    %.3f (%.4g bytes)%n", r.tbPerSecond(), c.shape().bytes());
     }
 
     /** The mla configuration the options ask for; only the usage is checked here, the rest by flashmla. */

@@ -36,9 +36,9 @@ class BenchCommandTest {
     /** Every bad command line: exit 2, the problem named, a pointer to help, nothing on stdout. */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "bench                                | bench needs the name of a benchmark; benchmarks: mla",
-            "bench foo                            | bench: unknown benchmark 'foo'; benchmarks: mla",
-            "bench MLA                            | bench: unknown benchmark 'MLA'; benchmarks: mla",
+            "bench                                | bench needs the name of a benchmark; benchmarks: mla, gemm",
+            "bench foo                            | bench: unknown benchmark 'foo'; benchmarks: mla, gemm",
+            "bench MLA                            | bench: unknown benchmark 'MLA'; benchmarks: mla, gemm",
             "bench mla extra                      | unexpected argument 'extra' after 'bench'",
             "bench mla --bogus                    | unknown option '--bogus'",
             "bench mla --size 5                   | option --size is not an option of 'bench'",
@@ -54,6 +54,16 @@ class BenchCommandTest {
             "bench mla --heads-q 6 --heads-kv 4   | --heads-q: expected a multiple of --heads-kv (4), got 6",
             "bench mla --kv fp16                  | --kv: expected bf16 or fp8, got 'fp16'",
             "bench mla --batch 2000000 --seqlen-k 2000000 --page 16 | block numbers are 32-bit",
+            "bench mla --m 4                      | --m is not an option of 'bench mla'",
+            "bench gemm --batch 4                 | --batch is not an option of 'bench gemm'",
+            "bench gemm --k 100                   | --k: expected a multiple of 128 (the scale blocks), got 100",
+            "bench gemm --n 20                    | --n: expected a multiple of 16, got 20",
+            "bench gemm --m 0                     | --m: expected a positive integer, got 0",
+            "bench gemm --layout foo              | --layout: expected dense, contiguous, masked, got 'foo'",
+            "bench gemm --backend cudnn           | --backend: expected kernel, cublaslt, got 'cudnn'",
+            "bench gemm --layout masked --m 5000  | --m: masked groups hold at most m_max = 4096 rows, got 5000",
+            "bench gemm --layout contiguous --m 100 | --m: contiguous groups are padded to 128 rows",
+            "bench gemm --layout masked --backend cublaslt | cuBLASLt runs the dense layout only",
     })
     void badCommandLinesExitWithTwo(String line, String message) {
         Cli r = Cli.run(line.trim().split("\\s+"));
@@ -62,6 +72,27 @@ class BenchCommandTest {
         assertTrue(r.err().contains("infra4j help"), r::toString);
         assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r::toString);
         assertEquals("", r.out(), r::toString);
+    }
+
+    @Test
+    void gemmWithoutAGpuSaysWhyAndExitsWithOne() {
+        String why = GemmBench.gpuMissing("kernel");
+        assumeTrue(why != null, "this machine can run the FP8 GEMM kernel");
+        Cli r = Cli.run("bench", "gemm", "--m", "64", "--no-progress");
+        assertEquals(1, r.code(), r::toString);
+        assertEquals("", r.out(), r::toString);
+        assertEquals("infra4j: error: bench gemm needs a CUDA GPU: " + why, r.err().strip(), r::toString);
+    }
+
+    @Test
+    void gemmOptionsMakeTheShape() throws UsageException {
+        GemmBench.Config c = BenchCommand.gemmConfig(Arguments.parse(new String[] {"bench", "gemm", "--layout", "masked",
+                "--groups", "6", "--m", "1024", "--n", "4096", "--k", "7168"}, Main.commands()).line());
+        assertEquals("masked g=6 m=1024 n=4096 k=7168", c.shape().name());
+        assertEquals(2.0 * 6 * 1024 * 4096 * 7168, c.shape().flops());
+        GemmBench.Config d = BenchCommand.gemmConfig(Arguments.parse(new String[] {"bench", "gemm"}, Main.commands()).line());
+        assertEquals("dense m=4096 n=7168 k=7168", d.shape().name());
+        assertEquals(1, d.groups());
     }
 
     @Test

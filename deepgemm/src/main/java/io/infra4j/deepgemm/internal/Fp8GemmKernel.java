@@ -1,0 +1,66 @@
+package io.infra4j.deepgemm.internal;
+
+import io.infra4j.bindings.kernels.Infra4jKernels;
+import io.infra4j.bindings.kernels.infra4j_fp8_gemm_problem;
+import io.infra4j.ffm.Cuda;
+import io.infra4j.ffm.CudaStream;
+import io.infra4j.ffm.KernelLibrary;
+import io.infra4j.memory.Device;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The GPU path: fp8_gemm.h's {@code infra4j_fp8_gemm} in libinfra4j_cuda. Arguments are checked in
+ * Java before anything here runs; the library is probed for the symbol first, so that one built
+ * before it gives a clear {@link io.infra4j.ffm.CudaUnavailableException}.
+ */
+public final class Fp8GemmKernel {
+    private static final String[] SYMBOLS = {"infra4j_fp8_gemm", "infra4j_fp8_scale_rows"};
+
+    private Fp8GemmKernel() {}
+
+    /** Throws unless the kernels can run here and the library has the FP8 GEMM. */
+    public static void require() {
+        KernelLibrary.requireSymbols("The FP8 GEMM", SYMBOLS);
+    }
+
+    /** Whether the FP8 GEMM kernel can run on a GPU here. */
+    public static boolean isAvailable() {
+        if (!KernelLibrary.isAvailable()) {
+            return false;
+        }
+        for (String s : SYMBOLS) {
+            if (!KernelLibrary.hasSymbol(s)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Device pointers of one GEMM (0 where the kind has no such operand); sa in the M-major layout. */
+    public record Pointers(long a, long sa, long b, long sb, long mIndices, long maskedM, long d) {}
+
+    /** Queues the GEMM on {@code stream}. */
+    public static void gemm(GemmShape s, int expectedM, int blockN, int numSms, Pointers p, Device device,
+                            CudaStream stream) {
+        require();
+        Cuda.useDevice(device.index());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment problem = infra4j_fp8_gemm_problem.allocate(arena);
+            infra4j_fp8_gemm_problem.kind(problem, s.kind().code());
+            infra4j_fp8_gemm_problem.m(problem, s.m());
+            infra4j_fp8_gemm_problem.n(problem, s.n());
+            infra4j_fp8_gemm_problem.k(problem, s.k());
+            infra4j_fp8_gemm_problem.groups(problem, s.groups());
+            infra4j_fp8_gemm_problem.expected_m(problem, expectedM);
+            infra4j_fp8_gemm_problem.block_n(problem, blockN);
+            infra4j_fp8_gemm_problem.num_sms(problem, numSms);
+            Cuda.check(Infra4jKernels.infra4j_fp8_gemm(problem, ptr(p.a()), ptr(p.sa()), ptr(p.b()), ptr(p.sb()),
+                    ptr(p.mIndices()), ptr(p.maskedM()), ptr(p.d()), stream.handle()), "infra4j_fp8_gemm(" + s + ")");
+        }
+    }
+
+    private static MemorySegment ptr(long address) {
+        return address == 0 ? MemorySegment.NULL : MemorySegment.ofAddress(address);
+    }
+}

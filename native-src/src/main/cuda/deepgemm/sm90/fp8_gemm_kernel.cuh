@@ -1,0 +1,241 @@
+// The FP8 GEMM kernel for sm_90a (include/infra4j/fp8_gemm.h): D = A B^T with 1 x 128 scales on A and
+// 128 x 128 scales on B, dense or grouped. DESIGN.md beside this folder explains the choices.
+//
+// A persistent CTA of three warpgroups walks output tiles of 128 x BLOCK_N:
+//   warpgroup 0: one thread issues the TMA loads of A, B and A's scales for each 128-wide K block into
+//                a ring of stages (full / empty mbarriers); the rest of it only gives its registers away;
+//   warpgroups 1, 2: rows 0..63 and 64..127 of the tile. Per K block, four wgmma m64nNk32 (e4m3) sum
+//                the block's products into `part`, which is then scaled by sa[row] * sb[block] and added
+//                to `acc` in FP32 ("promotion": FP8 products are summed in limited precision only
+//                within one block of 128).
+#pragma once
+
+#include <cstdint>
+
+#include <cuda.h>
+#include <cuda_bf16.h>
+
+#include "common/sm90/hopper_ptx.cuh"
+#include "deepgemm/sm90/wgmma_fp8.cuh"
+#include "infra4j/fp8_gemm.h"
+
+namespace infra4j::gemm::sm90 {
+
+using namespace infra4j::sm90;
+
+constexpr int kBlockM = 128;
+constexpr int kBlockK = INFRA4J_FP8_BLOCK;
+constexpr int kThreads = 384;
+constexpr int kConsumerWarps = 8;
+
+struct GemmParams {
+    int kind;           // INFRA4J_FP8_GEMM_*
+    int m;              // rows of A (per group for MASKED)
+    int n;              // rows of B per group
+    int groups;
+    int k_blocks;       // k / 128
+    int n_scale_blocks; // ceil(n / 128)
+    int m_tiles;        // ceil(m / 128)
+    int n_tiles;        // ceil(n / BLOCK_N)
+    int band;           // output tiles are visited in bands of this many tile columns (L2 reuse)
+    const float* sb;    // [groups][n_scale_blocks][k_blocks]
+    const int32_t* m_indices;
+    const int32_t* masked_m;
+    __nv_bfloat16* d;
+};
+
+// Shared memory of one CTA: the ring of stages, then the barriers. Every A and B tile starts on a
+// 1024-byte boundary, as the 128-byte swizzle's atoms (8 rows of 128 bytes) must.
+template <int BLOCK_N>
+struct GemmSmem {
+    static constexpr int kA = kBlockM * kBlockK;  // e4m3 bytes
+    static constexpr int kB = BLOCK_N * kBlockK;
+    static constexpr int kSa = kBlockM * 4;
+    static constexpr int kStageBytes = kA + kB + kSa;
+    static constexpr int kBudget = 232448 - 1024 - 256;  // opt-in maximum, alignment slack, barriers
+    static constexpr int kStages = kBudget / kStageBytes > 8 ? 8 : kBudget / kStageBytes;
+    static constexpr int kOffB = kStages * kA;
+    static constexpr int kOffSa = kOffB + kStages * kB;
+    static constexpr int kOffBars = kOffSa + kStages * kSa;
+    static constexpr int kAlloc = kOffBars + 2 * kStages * 8 + 1024;
+    static_assert(kB % 1024 == 0, "B tiles stay 1024-aligned");
+    static_assert(kStages >= 3, "a ring of at least three stages");
+    static_assert(kAlloc <= 232448, "fits the opt-in shared memory of an sm_90 CTA");
+};
+
+// One output tile: where its rows come from and how many of them are real.
+struct Tile {
+    int group;
+    int m0;       // first row within the group
+    int n0;       // first column
+    int m_valid;  // rows of the group that exist (rows >= m_valid are not written)
+    int a_row;    // first row in A's tensor map
+    int b_row;    // first row in B's tensor map
+    int sa_row;   // row of A's scale map for K block 0
+};
+
+__device__ __forceinline__ int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+// The t-th tile this kernel computes, or false when there are fewer. Every role of the CTA calls it
+// with the same t and reads the same memory, so they agree on the sequence without talking.
+template <int BLOCK_N>
+__device__ __forceinline__ bool tile_at(const GemmParams& p, int t, Tile& tile) {
+    if (p.kind == INFRA4J_FP8_GEMM_MASKED) {
+        for (int g = 0; g < p.groups; ++g) {
+            int rows = min(max(p.masked_m[g], 0), p.m);
+            int count = ceil_div(rows, kBlockM) * p.n_tiles;
+            if (t < count) {
+                tile.group = g;
+                tile.m0 = t / p.n_tiles * kBlockM;
+                tile.n0 = t % p.n_tiles * BLOCK_N;
+                tile.m_valid = rows;
+                tile.a_row = g * p.m + tile.m0;
+                tile.b_row = g * p.n + tile.n0;
+                tile.sa_row = g * p.k_blocks;
+                return true;
+            }
+            t -= count;
+        }
+        return false;
+    }
+    if (t >= p.m_tiles * p.n_tiles) return false;
+    // Bands of `band` tile columns; within a band, columns vary fastest, so the CTAs running at once
+    // share both A rows and B rows in L2.
+    int band_tiles = p.band * p.m_tiles;
+    int b = t / band_tiles, r = t % band_tiles;
+    int width = min(p.band, p.n_tiles - b * p.band);
+    tile.m0 = r / width * kBlockM;
+    tile.n0 = (b * p.band + r % width) * BLOCK_N;
+    tile.m_valid = p.m;
+    tile.a_row = tile.m0;
+    tile.sa_row = 0;
+    tile.group = 0;
+    if (p.kind == INFRA4J_FP8_GEMM_CONTIGUOUS) {
+        // A tile lies in one group's segment (segments are padded to 128 rows); its first row names
+        // the group unless the segment is all padding, which no row of it needs.
+        int g = -1;
+        for (int i = tile.m0; i < min(tile.m0 + kBlockM, p.m) && g < 0; ++i) g = p.m_indices[i];
+        tile.group = g < p.groups ? g : -1;  // -1: nothing to compute (an id out of range is skipped, never read)
+    }
+    tile.b_row = tile.group * p.n + tile.n0;
+    return true;
+}
+
+template <int BLOCK_N>
+__global__ void __launch_bounds__(kThreads, 1)
+    fp8_gemm_kernel(const __grid_constant__ GemmParams p, const __grid_constant__ CUtensorMap a_map,
+                    const __grid_constant__ CUtensorMap b_map, const __grid_constant__ CUtensorMap sa_map) {
+    using L = GemmSmem<BLOCK_N>;
+    constexpr int kStages = L::kStages;
+    extern __shared__ uint8_t smem_raw[];
+    uint8_t* smem = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
+    uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::kOffBars);
+    uint64_t* empty = full + kStages;
+
+    const int wg = threadIdx.x / 128;
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < kStages; ++s) {
+            mbar_init(&full[s], 1);
+            mbar_init(&empty[s], kConsumerWarps);
+        }
+        mbar_init_fence();
+        tma_prefetch_descriptor(&a_map);
+        tma_prefetch_descriptor(&b_map);
+        tma_prefetch_descriptor(&sa_map);
+    }
+    __syncthreads();
+
+    if (wg == 0) {
+        setmaxnreg_dec<40>();
+        if (threadIdx.x != 0) return;
+        int it = 0;
+        Tile tile;
+        for (int t = blockIdx.x; tile_at<BLOCK_N>(p, t, tile); t += gridDim.x) {
+            if (tile.group < 0) continue;
+            for (int kb = 0; kb < p.k_blocks; ++kb, ++it) {
+                const int s = it % kStages;
+                mbar_wait(&empty[s], ((it / kStages) & 1) ^ 1);
+                mbar_arrive_expect_tx(&full[s], L::kA + L::kB + L::kSa);
+                tma_load_2d(smem + s * L::kA, &a_map, &full[s], kb * kBlockK, tile.a_row);
+                tma_load_2d(smem + L::kOffB + s * L::kB, &b_map, &full[s], kb * kBlockK, tile.b_row);
+                tma_load_2d(smem + L::kOffSa + s * L::kSa, &sa_map, &full[s], tile.m0, tile.sa_row + kb);
+            }
+        }
+        return;
+    }
+
+    setmaxnreg_inc<232>();
+    const int math = wg - 1;          // rows math*64 .. +63 of the tile
+    const int warp = (threadIdx.x / 32) % 4;
+    const int lane = threadIdx.x % 32;
+    const int row_in_wg = warp * 16 + lane / 4;  // accumulator rows: this and this + 8
+    float acc[BLOCK_N / 2];
+    float part[BLOCK_N / 2];
+    int it = 0;
+    Tile tile;
+    for (int t = blockIdx.x; tile_at<BLOCK_N>(p, t, tile); t += gridDim.x) {
+        if (tile.group < 0) continue;
+#pragma unroll
+        for (int i = 0; i < BLOCK_N / 2; ++i) acc[i] = 0.f;
+        // B's scales of this tile: its columns meet at most two 128-wide blocks (BLOCK_N <= 192).
+        const int nb0 = tile.n0 / kBlockK;
+        const int nb1 = min(nb0 + 1, p.n_scale_blocks - 1);
+        const int split_j = ((nb0 + 1) * kBlockK - tile.n0) / 8;  // 8-column groups before block nb0 + 1
+        const float* sb0 = p.sb + (static_cast<int64_t>(tile.group) * p.n_scale_blocks + nb0) * p.k_blocks;
+        const float* sb1 = p.sb + (static_cast<int64_t>(tile.group) * p.n_scale_blocks + nb1) * p.k_blocks;
+        for (int kb = 0; kb < p.k_blocks; ++kb, ++it) {
+            const int s = it % kStages;
+            const float b_lo = __ldg(sb0 + kb);
+            const float b_hi = __ldg(sb1 + kb);
+            mbar_wait(&full[s], (it / kStages) & 1);
+            const uint32_t a_base = smem_u32(smem + s * L::kA + math * 64 * kBlockK);
+            const uint32_t b_base = smem_u32(smem + L::kOffB + s * L::kB);
+            const uint64_t da = sw128_desc(a_base, 16, 1024);
+            const uint64_t db = sw128_desc(b_base, 16, 1024);
+            wgmma_fence_operand(part);
+            wgmma_fence();
+#pragma unroll
+            for (int kk = 0; kk < kBlockK / 32; ++kk) {
+                // k32 of e4m3 is 32 bytes along the 128-byte rows; the address field counts 16 bytes.
+                if constexpr (BLOCK_N == 64) wgmma_m64n64k32_e4m3(part, da + kk * 2, db + kk * 2, kk);
+                if constexpr (BLOCK_N == 128) wgmma_m64n128k32_e4m3(part, da + kk * 2, db + kk * 2, kk);
+                if constexpr (BLOCK_N == 192) wgmma_m64n192k32_e4m3(part, da + kk * 2, db + kk * 2, kk);
+            }
+            wgmma_commit();
+            wgmma_wait<0>();
+            wgmma_fence_operand(part);
+            const float* sa = reinterpret_cast<const float*>(smem + L::kOffSa + s * L::kSa) + math * 64;
+            const float a0 = sa[row_in_wg], a1 = sa[row_in_wg + 8];
+            __syncwarp();
+            if (lane == 0) mbar_arrive(&empty[s]);  // this warp is done with the stage
+#pragma unroll
+            for (int j = 0; j < BLOCK_N / 8; ++j) {
+                const float b = j < split_j ? b_lo : b_hi;
+                const float s0 = a0 * b, s1 = a1 * b;
+                acc[4 * j + 0] += part[4 * j + 0] * s0;
+                acc[4 * j + 1] += part[4 * j + 1] * s0;
+                acc[4 * j + 2] += part[4 * j + 2] * s1;
+                acc[4 * j + 3] += part[4 * j + 3] * s1;
+            }
+        }
+        // Epilogue: BF16 pairs straight to global memory, rows and columns bounded.
+        const int r0 = tile.m0 + math * 64 + row_in_wg;
+        const int64_t out_row0 = (p.kind == INFRA4J_FP8_GEMM_MASKED) ? static_cast<int64_t>(tile.group) * p.m : 0;
+        const int col0 = tile.n0 + 2 * (lane % 4);
+#pragma unroll
+        for (int j = 0; j < BLOCK_N / 8; ++j) {
+            const int col = col0 + 8 * j;
+            if (col >= p.n) continue;
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                const int r = r0 + 8 * h;
+                if (r < tile.m_valid) {
+                    __nv_bfloat162 v = __floats2bfloat162_rn(acc[4 * j + 2 * h], acc[4 * j + 2 * h + 1]);
+                    *reinterpret_cast<__nv_bfloat162*>(p.d + (out_row0 + r) * p.n + col) = v;
+                }
+            }
+        }
+    }
+}
+
+}  // namespace infra4j::gemm::sm90
