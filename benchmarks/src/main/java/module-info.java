@@ -19,6 +19,7 @@ module io.infra4j.benchmarks {
     exports io.infra4j.benchmarks.eplb;
     exports io.infra4j.benchmarks.dualpipe;
     exports io.infra4j.benchmarks.flashmla;
+    exports io.infra4j.benchmarks.deepgemm;
     exports io.infra4j.benchmarks.nccl;
     opens io.infra4j.benchmarks.results to com.fasterxml.jackson.databind;
 }

@@ -1,5 +1,6 @@
 package io.infra4j.cli;
 
+import io.infra4j.benchmarks.deepgemm.GemmBenchmarks;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,7 +45,7 @@ final class BenchCommand implements Command {
             .desc("gemm: rows of B (per group), a multiple of 16, default 7168").get();
     static final Option K = Option.builder().longOpt("k").hasArg().argName("K")
             .desc("gemm: the reduced dimension, a multiple of 128, default 7168").get();
-    static final Option GROUPS = Option.builder().longOpt("groups").hasArg().argName("G")
+    static final Option GROUPS = Option.builder().longOpt("num-groups").hasArg().argName("G")
             .desc("gemm: groups (experts) of contiguous and masked, default 4").get();
     static final Option LAYOUT = Option.builder().longOpt("layout").hasArg().argName("dense|contiguous|masked")
             .desc("gemm: dense (default), grouped contiguous or grouped masked (m_max 4096)").get();
@@ -111,8 +112,8 @@ final class BenchCommand implements Command {
                 e4m3, A scaled per 1 x 128 and B per 128 x 128 block, as the deepgemm benchmark
                 (GemmBenchmarks) times it: random finite e4m3 operands, CUDA events, the L2 flushed
                 before each run, the median of --runs after 5 warm-ups. --layout contiguous puts
-                --groups groups of --m rows one after another (MoE prefill); masked gives each of
-                --groups groups --m valid rows of m_max 4096 (MoE decode). It prints:
+                --num-groups groups of --m rows one after another (MoE prefill); masked gives each of
+                --num-groups groups --m valid rows of m_max 4096 (MoE decode). It prints:
                   ms      the median time of one GEMM
                   TFLOPS  2 * (rows computed) * n * k / time
                   TB/s    (A + B + their scales + D) bytes / time
@@ -121,7 +122,7 @@ final class BenchCommand implements Command {
                 Examples:
                   infra4j bench gemm
                   infra4j bench gemm --m 64 --n 2112 --k 7168 --backend cublaslt
-                  infra4j bench gemm --layout masked --groups 6 --m 1024 --n 4096 --k 7168 --json
+                  infra4j bench gemm --layout masked --num-groups 6 --m 1024 --n 4096 --k 7168 --json
                 """;
     }
 

@@ -87,7 +87,7 @@ class BenchCommandTest {
     @Test
     void gemmOptionsMakeTheShape() throws UsageException {
         GemmBench.Config c = BenchCommand.gemmConfig(Arguments.parse(new String[] {"bench", "gemm", "--layout", "masked",
-                "--groups", "6", "--m", "1024", "--n", "4096", "--k", "7168"}, Main.commands()).line());
+                "--num-groups", "6", "--m", "1024", "--n", "4096", "--k", "7168"}, Main.commands()).line());
         assertEquals("masked g=6 m=1024 n=4096 k=7168", c.shape().name());
         assertEquals(2.0 * 6 * 1024 * 4096 * 7168, c.shape().flops());
         GemmBench.Config d = BenchCommand.gemmConfig(Arguments.parse(new String[] {"bench", "gemm"}, Main.commands()).line());

@@ -28,6 +28,21 @@ import io.infra4j.memory.Tensor;
 public final class Fp8Gemm {
     private Fp8Gemm() {}
 
+    /** Whether infra4j's FP8 GEMM kernel can run on a GPU here. */
+    public static boolean isKernelAvailable() {
+        return Fp8GemmKernel.isAvailable();
+    }
+
+    /** Whether cuBLASLt's block-scaled FP8 matmul ({@link GemmBackend#CUBLASLT}) can run here. */
+    public static boolean isCublasLtAvailable() {
+        return false;
+    }
+
+    /** Why cuBLASLt cannot run here, or an empty string. */
+    public static String cublasLtUnavailableReason() {
+        return "not wired yet";
+    }
+
     /** Dense: {@code d[m, n] = a[m, k] b[n, k]^T}. */
     public static void gemmNt(Fp8Tensor a, Fp8Tensor b, Tensor d, GemmOptions options) {
         GemmShape s = GemmArgs.check(GemmKind.DENSE, a, b, d, null, options);

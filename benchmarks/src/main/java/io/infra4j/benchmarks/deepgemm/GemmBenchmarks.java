@@ -51,7 +51,7 @@ import java.util.SplittableRandom;
 public final class GemmBenchmarks {
     /** One shape: dense (groups 1), contiguous (groups x rows each, all real) or masked (m_max 4096). */
     public record Config(String name, String kind, int groups, int rows, int n, int k) {
-        static final int MASKED_M_MAX = 4096;
+        public static final int MASKED_M_MAX = 4096;
 
         public long computedRows() {
             return (long) groups * rows;
