@@ -127,8 +127,6 @@ cudaError_t launch(const infra4j_fp8_gemm_problem* p, const void* a, const float
 
 }  // namespace
 
-INFRA4J_API int64_t infra4j_fp8_scale_rows(int64_t m) { return m < 0 ? -1 : scale_rows(m); }
-
 INFRA4J_API int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem* problem, const void* a, const float* sa,
                                  const void* b, const float* sb, const int32_t* m_indices, const int32_t* masked_m,
                                  void* d, void* stream) {
