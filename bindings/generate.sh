@@ -3,7 +3,7 @@
 # Run it whenever a header or a symbol list (symbols/*.txt) changes, and commit what it writes:
 # building never needs jextract. The output is generated code: never edit it by hand.
 #
-#   usage: bindings/generate.sh [cudart] [kernels] [nccl]   (no argument: all of them)
+#   usage: bindings/generate.sh [cudart] [kernels] [nccl] [cublaslt]   (no argument: all of them)
 #   env:   JEXTRACT      the jextract launcher (default: jextract on PATH). The build compiles its output
 #                        at release 22, so the generated code must not call SymbolLookup.findOrThrow
 #                        (JDK 23), as builds of the tool from 2025 on do: use one whose output looks symbols
@@ -13,13 +13,18 @@
 #                        and pip's site-packages nvidia/nccl/include that has one). NVIDIA's header is never
 #                        copied into the repository; without one NCCL is skipped and its committed
 #                        bindings stay as they are.
+#          CUBLAS_INCLUDE the folder holding cublasLt.h (default: the first of $CUDA_HOME/include,
+#                        /usr/include and pip's site-packages nvidia/cu13/include or nvidia/cublas/include
+#                        that has one). The toolkit here may lack cuBLAS: unzip the nvidia-cublas wheel
+#                        somewhere outside the repository and point CUBLAS_INCLUDE at its include folder.
+#                        As for NCCL, NVIDIA's header is never copied in; without one cuBLASLt is skipped.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 jextract=${JEXTRACT:-$(command -v jextract || true)}
 cuda=${CUDA_HOME:-/usr/local/cuda}
 out=$here/src/main/java
-wanted=${*:-cudart kernels nccl}
+wanted=${*:-cudart kernels nccl cublaslt}
 
 [ -n "$jextract" ] && [ -x "$jextract" ] || { echo "generate.sh: no jextract (set JEXTRACT or put it on PATH)" >&2; exit 2; }
 [ -f "$cuda/include/cuda_runtime_api.h" ] || { echo "generate.sh: no $cuda/include/cuda_runtime_api.h (set CUDA_HOME)" >&2; exit 2; }
@@ -66,6 +71,21 @@ nccl_include() {
   done
 }
 
+# The folder with cublasLt.h: CUBLAS_INCLUDE, or the usual places (toolkit, system, pip's wheels).
+cublas_include() {
+  if [ -n "${CUBLAS_INCLUDE:-}" ]; then
+    [ -f "$CUBLAS_INCLUDE/cublasLt.h" ] && echo "$CUBLAS_INCLUDE"
+    return 0
+  fi
+  local sites=() d
+  if command -v python3 >/dev/null; then
+    mapfile -t sites < <(python3 -c 'import site; print("\n".join(site.getsitepackages() + [site.getusersitepackages()]))' 2>/dev/null || true)
+  fi
+  for d in "$cuda/include" /usr/include "${sites[@]/%//nvidia/cu13/include}" "${sites[@]/%//nvidia/cublas/include}"; do
+    if [ -f "$d/cublasLt.h" ]; then echo "$d"; return 0; fi
+  done
+}
+
 for lib in $wanted; do
   case $lib in
     cudart)
@@ -85,7 +105,20 @@ for lib in $wanted; do
       # C23: nccl.h declares ncclGroupStart() and ncclGroupEnd() without (void), which older C reads
       # as "any arguments" and jextract would bind as variadic invokers.
       generate io.infra4j.bindings.nccl NcclLib nccl.txt "$nccl/nccl.h" "-std=c2x" "$nccl" "$cuda/include" ;;
+    cublaslt)
+      cublas=$(cublas_include)
+      if [ -z "$cublas" ]; then
+        where=${CUBLAS_INCLUDE:-"$cuda/include, /usr/include or the nvidia/cu13/include and nvidia/cublas/include of pip wheels"}
+        echo "generate.sh: cuBLASLt skipped: no cublasLt.h in $where (set CUBLAS_INCLUDE to its folder);" \
+          "the committed io.infra4j.bindings.cublaslt stays as it is" >&2
+        continue
+      fi
+      major=$(grep -m1 -o 'CUBLAS_VER_MAJOR  *[0-9]*' "$cublas/cublas_api.h" | awk '{print $2}' || true)
+      minor=$(grep -m1 -o 'CUBLAS_VER_MINOR  *[0-9]*' "$cublas/cublas_api.h" | awk '{print $2}' || true)
+      echo "generate.sh: cuBLASLt header from $cublas (cuBLAS $major.$minor)"
+      # cublas_api.h comes from the same folder; library_types.h and the other CUDA headers from the toolkit.
+      generate io.infra4j.bindings.cublaslt CublasLtLib cublaslt.txt "$cublas/cublasLt.h" "" "$cublas" "$cuda/include" ;;
     *)
-      echo "generate.sh: unknown library '$lib' (expected cudart, kernels or nccl)" >&2; exit 2 ;;
+      echo "generate.sh: unknown library '$lib' (expected cudart, kernels, nccl or cublaslt)" >&2; exit 2 ;;
   esac
 done

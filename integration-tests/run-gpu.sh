@@ -36,6 +36,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 dev=$root/.device
 NATIVE_ACCESS=io.infra4j.bindings,io.infra4j.ffm,io.infra4j.memory
+# The tests run from the class path, outside the module io.infra4j.integration that deepgemm exports its
+# internal package (the cuBLASLt path) to: give that export to the class path too.
+TEST_EXPORTS=--add-exports=io.infra4j.deepgemm/io.infra4j.deepgemm.internal=ALL-UNNAMED
 
 bundle() {
   set -e
@@ -45,7 +48,7 @@ bundle() {
   rm -rf "$dev/bundle"
   mkdir -p "$dev/bundle/mods" "$dev/bundle/cp" "$dev/bundle/native"
   # infra4j's runtime modules and what they need: the module path, native access for three of them.
-  # dualpipe (the NCCL communicator's tests), eplb and flashmla make no native calls of their own.
+  # dualpipe (the NCCL communicator's tests), eplb, flashmla and deepgemm make no native calls of their own.
   cp native-src/target/infra4j-native-*.jar bindings/target/infra4j-bindings-*.jar \
      ffm-runtime/target/infra4j-ffm-runtime-*.jar memory/target/infra4j-memory-*.jar \
      dualpipe/target/infra4j-dualpipe-*.jar eplb/target/infra4j-eplb-*.jar \
@@ -102,7 +105,7 @@ run() {
   export INFRA4J_CACHE_DIR=/tmp/infra4j-cache
   local commit; commit=$(cat "$b/commit")
   local driver; driver=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | head -n 1)
-  local jvm=(java --module-path "$b/mods" --add-modules ALL-MODULE-PATH --enable-native-access=$NATIVE_ACCESS)
+  local jvm=(java --module-path "$b/mods" --add-modules ALL-MODULE-PATH --enable-native-access=$NATIVE_ACCESS "$TEST_EXPORTS")
   local cp; cp=$(ls "$b"/cp/*.jar | tr '\n' ':')
   local summary=$logs/summary.txt
   : >"$summary"

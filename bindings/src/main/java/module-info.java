@@ -4,6 +4,7 @@
  * here: io.infra4j.ffm loads the libraries and turns statuses into exceptions.
  */
 module io.infra4j.bindings {
+    exports io.infra4j.bindings.cublaslt;
     exports io.infra4j.bindings.cudart;
     exports io.infra4j.bindings.kernels;
     exports io.infra4j.bindings.nccl;
