@@ -116,7 +116,10 @@ cudaError_t launch(const infra4j_fp8_gemm_problem* p, const void* a, const float
     int64_t tiles = p->kind == INFRA4J_FP8_GEMM_MASKED
                         ? static_cast<int64_t>(groups) * params.m_tiles * params.n_tiles
                         : static_cast<int64_t>(params.m_tiles) * params.n_tiles;
-    int grid = static_cast<int>(std::min<int64_t>(tiles, p->num_sms > 0 ? p->num_sms : sms));
+    // INFRA4J_FP8_GEMM_SMS caps the persistent CTAs (experiments: is a shape bound per SM or GPU-wide?).
+    int ctas = p->num_sms > 0 ? p->num_sms : sms;
+    if (const char* v = std::getenv("INFRA4J_FP8_GEMM_SMS")) ctas = std::max(1, std::min(ctas, std::atoi(v)));
+    int grid = static_cast<int>(std::min<int64_t>(tiles, ctas));
     if (grid == 0) return cudaSuccess;
     auto kernel = infra4j::gemm::sm90::fp8_gemm_kernel<BLOCK_N>;
     e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, L::kAlloc);

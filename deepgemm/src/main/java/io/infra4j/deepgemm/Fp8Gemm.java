@@ -1,5 +1,6 @@
 package io.infra4j.deepgemm;
 
+import io.infra4j.deepgemm.internal.CublasLtFp8Gemm;
 import io.infra4j.deepgemm.internal.Fp8GemmKernel;
 import io.infra4j.deepgemm.internal.Fp8GemmReference;
 import io.infra4j.deepgemm.internal.GemmKind;
@@ -19,7 +20,8 @@ import io.infra4j.memory.Tensor;
  * }
  * }</pre>
  *
- * Device tensors run on infra4j's sm_90a kernel (or cuBLASLt, {@link GemmBackend}), host tensors on
+ * Device tensors run on infra4j's sm_90a kernel (or cuBLASLt's block-scaled FP8 matmul, dense only:
+ * {@link GemmBackend}), host tensors on
  * the Java reference. A's scales may come in any layout: the kernel reads them M-major
  * ({@link Fp8Quant#toMnMajor}), and converts other layouts into a temporary copy on the stream;
  * pass M-major scales to save that copy. Every argument is checked in Java first: bad input is an
@@ -35,12 +37,12 @@ public final class Fp8Gemm {
 
     /** Whether cuBLASLt's block-scaled FP8 matmul ({@link GemmBackend#CUBLASLT}) can run here. */
     public static boolean isCublasLtAvailable() {
-        return false;
+        return CublasLtFp8Gemm.isAvailable();
     }
 
     /** Why cuBLASLt cannot run here, or an empty string. */
     public static String cublasLtUnavailableReason() {
-        return "not wired yet";
+        return CublasLtFp8Gemm.unavailableReason();
     }
 
     /** Dense: {@code d[m, n] = a[m, k] b[n, k]^T}. */
@@ -85,15 +87,20 @@ public final class Fp8Gemm {
         GemmBackend backend = backendFor(s, d, o.backend());
         switch (backend) {
             case REFERENCE -> Fp8GemmReference.gemm(s, a.values(), a.scales(), b.values(), b.scales(), groupInfo, d);
-            case KERNEL -> runKernel(s, a, b, d, groupInfo, expectedM, o);
-            case CUBLASLT -> throw new UnsupportedOperationException("unreachable: cuBLASLt is checked in backendFor");
+            case KERNEL, CUBLASLT -> runOnDevice(backend, s, a, b, d, groupInfo, expectedM, o);
             default -> throw new IllegalStateException("backend " + backend);
         }
     }
 
     private static GemmBackend backendFor(GemmShape s, Tensor d, GemmBackend requested) {
         boolean device = d.device().isCuda();
-        GemmBackend b = requested == GemmBackend.AUTO ? (device ? GemmBackend.KERNEL : GemmBackend.REFERENCE) : requested;
+        GemmBackend b = requested;
+        if (b == GemmBackend.AUTO) {
+            // The kernel where it can run; cuBLASLt for a dense product when the library lacks the kernel.
+            b = !device ? GemmBackend.REFERENCE
+                    : !Fp8GemmKernel.isAvailable() && s.kind() == GemmKind.DENSE && CublasLtFp8Gemm.isAvailable()
+                            ? GemmBackend.CUBLASLT : GemmBackend.KERNEL;
+        }
         if (b == GemmBackend.REFERENCE && device) {
             throw new IllegalArgumentException("options: the REFERENCE backend runs on host tensors, d is on " + d.device());
         }
@@ -101,17 +108,35 @@ public final class Fp8Gemm {
             throw new IllegalArgumentException("options: the " + b + " backend runs on device tensors, d is on " + d.device());
         }
         if (b == GemmBackend.CUBLASLT) {
-            throw new IllegalArgumentException("options: the CUBLASLT backend is not available in this build");
+            if (s.kind() != GemmKind.DENSE) {
+                throw new IllegalArgumentException("options: the CUBLASLT backend runs dense products only, this is "
+                        + s.kind().name().toLowerCase());
+            }
+            String why = CublasLtFp8Gemm.unsupportedReason(s.m(), s.n(), s.k());
+            if (why != null) {
+                throw new IllegalArgumentException("options: cuBLASLt does not take " + s + ": " + why);
+            }
         }
         return b;
     }
 
-    private static void runKernel(GemmShape s, Fp8Tensor a, Fp8Tensor b, Tensor d, Tensor groupInfo, int expectedM,
-                                  GemmOptions o) {
-        Fp8GemmKernel.require();
+    private static void runOnDevice(GemmBackend backend, GemmShape s, Fp8Tensor a, Fp8Tensor b, Tensor d, Tensor groupInfo,
+                                    int expectedM, GemmOptions o) {
+        if (backend == GemmBackend.KERNEL) {
+            Fp8GemmKernel.require();
+        } else if (!CublasLtFp8Gemm.isAvailable()) {
+            throw new io.infra4j.ffm.CudaUnavailableException("cuBLASLt's block-scaled FP8 matmul cannot run here: "
+                    + CublasLtFp8Gemm.unavailableReason());
+        }
+        // Both read A's scales M-major: other layouts go through a temporary copy.
         boolean copy = !Fp8Quant.isMnMajor(a.scales());
         Tensor sa = copy ? Fp8Quant.toMnMajor(a.scales(), o.stream()) : a.scales();
         try {
+            if (backend == GemmBackend.CUBLASLT) {
+                CublasLtFp8Gemm.gemmNt(a.values().address(), sa.address(), b.values().address(), b.scales().address(),
+                        d.address(), s.m(), s.n(), s.k(), d.device(), o.stream());
+                return;
+            }
             long info = groupInfo == null ? 0 : groupInfo.address();
             Fp8GemmKernel.gemm(s, expectedM, o.blockN(), o.numSms(), new Fp8GemmKernel.Pointers(a.values().address(),
                     sa.address(), b.values().address(), b.scales().address(),
@@ -119,7 +144,7 @@ public final class Fp8Gemm {
                     d.device(), o.stream());
         } finally {
             if (copy) {
-                sa.close(); // freed in stream order, after the kernel
+                sa.close(); // freed in stream order, after the GEMM
             }
         }
     }

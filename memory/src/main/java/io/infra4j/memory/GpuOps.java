@@ -38,6 +38,9 @@ final class GpuOps {
     }
 
     static void fill(Tensor t, long bits, CudaStream stream) {
+        if (t.numel() == 0) {
+            return; // nothing to write (and an empty allocation may have no address)
+        }
         KernelLibrary.require();
         Cuda.useDevice(t.device().index());
         StridedLayout l = StridedLayout.of(t);
@@ -48,6 +51,9 @@ final class GpuOps {
     }
 
     static void cast(Tensor src, Tensor dst, boolean saturate, CudaStream stream) {
+        if (dst.numel() == 0) {
+            return;
+        }
         KernelLibrary.require();
         Cuda.useDevice(dst.device().index());
         StridedLayout l = StridedLayout.of(dst, src);
@@ -60,6 +66,9 @@ final class GpuOps {
 
     /** Strided copy between two views on the same device. */
     static void copyOnDevice(Tensor src, Tensor dst, CudaStream stream) {
+        if (dst.numel() == 0) {
+            return;
+        }
         KernelLibrary.require();
         Cuda.useDevice(dst.device().index());
         StridedLayout l = StridedLayout.of(dst, src);

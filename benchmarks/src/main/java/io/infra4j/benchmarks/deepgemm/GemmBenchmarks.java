@@ -110,8 +110,9 @@ public final class GemmBenchmarks {
         if (opt.containsKey("--configs-out")) {
             ArrayNode arr = json.createArrayNode();
             for (Config c : configs) {
-                arr.addObject().put("name", c.name()).put("kind", c.kind()).put("groups", c.groups()).put("m", c.rows())
-                        .put("n", c.n()).put("k", c.k());
+                // The peer runs grouped shapes (contiguous or masked alike) as one _scaled_mm per group.
+                arr.addObject().put("name", c.name()).put("kind", c.kind().equals("dense") ? "dense" : "grouped")
+                        .put("groups", c.groups()).put("m", c.rows()).put("n", c.n()).put("k", c.k());
             }
             json.writeValue(new File(opt.get("--configs-out")), arr);
             System.out.println("configs written: " + arr.size());
