@@ -1,6 +1,8 @@
 // C ABI of the FP8 GEMMs (include/infra4j/fp8_gemm.h): checks the problem, encodes the TMA maps,
 // picks the tile width and launches the persistent kernel on the caller's stream.
 #include <algorithm>
+#include <climits>
+#include <cstdio>
 #include <cstdlib>
 
 #include <cuda.h>
@@ -23,7 +25,7 @@ bool valid(const infra4j_fp8_gemm_problem* p) {
                 p->kind == INFRA4J_FP8_GEMM_MASKED;
     bool sizes = p->m >= 0 && p->n > 0 && p->n % 16 == 0 && p->k > 0 && p->k % INFRA4J_FP8_BLOCK == 0 &&
                  p->groups > 0 && (p->kind != INFRA4J_FP8_GEMM_DENSE || p->groups == 1);
-    bool block = p->block_n == 0 || p->block_n == 64 || p->block_n == 128 || p->block_n == 192;
+    bool block = p->block_n == 0 || p->block_n == 64 || p->block_n == 128 || p->block_n == 192 || p->block_n == 256;
     // TMA boxes address rows with 32-bit coordinates.
     bool fits = static_cast<int64_t>(p->groups) * std::max(p->m, p->n) < (int64_t{1} << 31);
     return kind && sizes && block && fits && p->num_sms >= 0 && p->expected_m >= 0;
@@ -65,24 +67,40 @@ int multiprocessors() {
     return sms;
 }
 
-// The tile width: the widest of 192 / 128 / 64 whose tiles still give every multiprocessor work, so
-// that decode-sized m (one row of tiles) spreads B over the GPU; INFRA4J_FP8_GEMM_BLOCK_N overrides.
+// The tile width. Each multiprocessor's intake of A and B bytes bounds this kernel (DESIGN.md §5): a
+// tile of 128 x BN costs about (128 + BN) bytes per K value, so the width with the fewest waves times
+// that cost wins (wide tiles for large shapes, narrow ones when few tiles would leave SMs idle).
+// INFRA4J_FP8_GEMM_BLOCK_N overrides.
 int choose_block_n(const infra4j_fp8_gemm_problem* p, int sms) {
     if (p->block_n != 0) return p->block_n;
     if (const char* v = std::getenv("INFRA4J_FP8_GEMM_BLOCK_N")) {
         int forced = std::atoi(v);
-        if (forced == 64 || forced == 128 || forced == 192) return forced;
+        if (forced == 64 || forced == 128 || forced == 192 || forced == 256) return forced;
     }
     const int rows_per_group = p->kind == INFRA4J_FP8_GEMM_MASKED && p->expected_m > 0 ? p->expected_m : p->m;
     const int64_t m_tiles = static_cast<int64_t>(p->kind == INFRA4J_FP8_GEMM_MASKED ? p->groups : 1) *
                             ((std::max(1, rows_per_group) + 127) / 128);
-    for (int bn : {128, 64}) {
-        if (m_tiles * ((p->n + bn - 1) / bn) >= sms) return bn;
+    int best = 128;
+    int64_t best_cost = INT64_MAX;
+    for (int bn : {256, 192, 128, 64}) {
+        const int64_t tiles = m_tiles * ((p->n + bn - 1) / bn);
+        const int64_t cost = (tiles + sms - 1) / sms * (128 + bn);
+        if (cost < best_cost) {
+            best = bn;
+            best_cost = cost;
+        }
     }
-    return 64;
+    return best;
 }
 
-template <int BLOCK_N>
+// Clusters of two CTAs sharing A's tile (multicast), opt-in with INFRA4J_FP8_GEMM_CLUSTER=2: they
+// measured level with single CTAs (DESIGN.md §5), as each multiprocessor's intake, not L2, is the bound.
+bool use_cluster(const infra4j_fp8_gemm_problem* p, int block_n) {
+    const char* v = std::getenv("INFRA4J_FP8_GEMM_CLUSTER");
+    return v != nullptr && std::atoi(v) == 2 && (p->n + block_n - 1) / block_n >= 2;
+}
+
+template <int BLOCK_N, int CLUSTER>
 cudaError_t launch(const infra4j_fp8_gemm_problem* p, const void* a, const float* sa, const void* b, const float* sb,
                    const int32_t* m_indices, const int32_t* masked_m, void* d, cudaStream_t stream, int sms) {
     using L = GemmSmem<BLOCK_N>;
@@ -92,7 +110,7 @@ cudaError_t launch(const infra4j_fp8_gemm_problem* p, const void* a, const float
     const int64_t m_pad = scale_rows(p->m);
     const int64_t sa_planes = (p->kind == INFRA4J_FP8_GEMM_MASKED ? groups : 1) * static_cast<int64_t>(k_blocks);
     CUtensorMap a_map, b_map, sa_map;
-    cudaError_t e = encode_operand(&a_map, a, std::max<int64_t>(a_rows, 1), p->k, infra4j::gemm::sm90::kBlockM);
+    cudaError_t e = encode_operand(&a_map, a, std::max<int64_t>(a_rows, 1), p->k, infra4j::gemm::sm90::kBlockM / CLUSTER);
     if (e == cudaSuccess) e = encode_operand(&b_map, b, static_cast<int64_t>(groups) * p->n, p->k, BLOCK_N);
     if (e == cudaSuccess) e = encode_scales(&sa_map, sa, std::max<int64_t>(m_pad, 4), sa_planes);
     if (e != cudaSuccess) return e;
@@ -113,18 +131,42 @@ cudaError_t launch(const infra4j_fp8_gemm_problem* p, const void* a, const float
     params.masked_m = masked_m;
     params.d = static_cast<__nv_bfloat16*>(d);
 
-    int64_t tiles = p->kind == INFRA4J_FP8_GEMM_MASKED
-                        ? static_cast<int64_t>(groups) * params.m_tiles * params.n_tiles
-                        : static_cast<int64_t>(params.m_tiles) * params.n_tiles;
+    // Units of CLUSTER tiles side by side; the persistent grid is one CTA per multiprocessor (whole
+    // clusters only, as many as fit at once), or fewer when there are fewer units.
+    const int64_t n_units = (params.n_tiles + CLUSTER - 1) / CLUSTER;
+    const int64_t units = static_cast<int64_t>(p->kind == INFRA4J_FP8_GEMM_MASKED ? groups : 1) * params.m_tiles * n_units;
     // INFRA4J_FP8_GEMM_SMS caps the persistent CTAs (experiments: is a shape bound per SM or GPU-wide?).
     int ctas = p->num_sms > 0 ? p->num_sms : sms;
     if (const char* v = std::getenv("INFRA4J_FP8_GEMM_SMS")) ctas = std::max(1, std::min(ctas, std::atoi(v)));
-    int grid = static_cast<int>(std::min<int64_t>(tiles, ctas));
-    if (grid == 0) return cudaSuccess;
-    auto kernel = infra4j::gemm::sm90::fp8_gemm_kernel<BLOCK_N>;
+    auto kernel = infra4j::gemm::sm90::fp8_gemm_kernel<BLOCK_N, CLUSTER>;
     e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, L::kAlloc);
     if (e != cudaSuccess) return e;
-    kernel<<<grid, infra4j::gemm::sm90::kThreads, L::kAlloc, stream>>>(params, a_map, b_map, sa_map);
+    cudaLaunchConfig_t config{};
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeClusterDimension;
+    attr[0].val.clusterDim.x = CLUSTER;
+    attr[0].val.clusterDim.y = 1;
+    attr[0].val.clusterDim.z = 1;
+    config.blockDim = dim3(infra4j::gemm::sm90::kThreads);
+    config.dynamicSmemBytes = L::kAlloc;
+    config.stream = stream;
+    config.attrs = attr;
+    config.numAttrs = 1;
+    int clusters = ctas / CLUSTER;
+    if (CLUSTER > 1) {
+        config.gridDim = dim3(ctas / CLUSTER * CLUSTER);
+        int fit = 0;
+        if (cudaOccupancyMaxActiveClusters(&fit, kernel, &config) == cudaSuccess && fit > 0) clusters = std::min(clusters, fit);
+    }
+    const int grid = static_cast<int>(std::min<int64_t>(units, std::max(clusters, 1))) * CLUSTER;
+    if (std::getenv("INFRA4J_FP8_GEMM_VERBOSE") != nullptr) {
+        std::fprintf(stderr, "infra4j_fp8_gemm: block_n %d cluster %d units %lld grid %d (cap %d CTAs)\n", BLOCK_N, CLUSTER,
+                     static_cast<long long>(units), grid, ctas);
+    }
+    if (grid == 0) return cudaSuccess;
+    config.gridDim = dim3(grid);
+    e = cudaLaunchKernelEx(&config, kernel, params, a_map, b_map, sa_map);
+    if (e != cudaSuccess) return e;
     return cudaGetLastError();
 }
 
@@ -142,9 +184,16 @@ INFRA4J_API int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem* problem, const 
     if (problem->m == 0) return INFRA4J_OK;
     const int sms = multiprocessors();
     auto s = static_cast<cudaStream_t>(stream);
-    switch (choose_block_n(problem, sms)) {
-        case 64: return launch<64>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
-        case 192: return launch<192>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
-        default: return launch<128>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
+    const int block_n = choose_block_n(problem, sms);
+    const bool pair = use_cluster(problem, block_n);
+    switch (block_n * (pair ? -1 : 1)) {
+        case 256: return launch<256, 1>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
+        case -256: return launch<256, 2>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
+        case 64: return launch<64, 1>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
+        case 192: return launch<192, 1>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
+        case 128: return launch<128, 1>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
+        case -64: return launch<64, 2>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
+        case -192: return launch<192, 2>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
+        default: return launch<128, 2>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
     }
 }

@@ -90,6 +90,41 @@ __device__ __forceinline__ void tma_load_2d(void* dst, const void* tensor_map, u
         : "memory");
 }
 
+// The same box delivered to the same shared-memory offset (and barrier offset) of every CTA of the
+// cluster named in `cta_mask`; each CTA's barrier counts the bytes that land in its own memory.
+__device__ __forceinline__ void tma_load_2d_multicast(void* dst, const void* tensor_map, uint64_t* bar, int c0, int c1,
+                                                      uint16_t cta_mask) {
+    asm volatile(
+        "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes.multicast::cluster"
+        " [%0], [%1, {%2, %3}], [%4], %5;\n" ::"r"(smem_u32(dst)),
+        "l"(reinterpret_cast<uint64_t>(tensor_map)), "r"(c0), "r"(c1), "r"(smem_u32(bar)), "h"(cta_mask)
+        : "memory");
+}
+
+// This CTA's rank in its cluster.
+__device__ __forceinline__ uint32_t cluster_ctarank() {
+    uint32_t r;
+    asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(r));
+    return r;
+}
+
+// Arrives on the barrier at the same shared-memory offset in CTA `cta` of the cluster (this one
+// included). Default semantics (release, CTA scope), as CUTLASS's cluster barrier does: what orders
+// the peer's later TMA write after our reads is the wgmma wait before this arrive.
+__device__ __forceinline__ void mbar_arrive_cluster(uint64_t* bar, uint32_t cta) {
+    asm volatile(
+        "{\n.reg .b32 remote;\n"
+        "mapa.shared::cluster.u32 remote, %0, %1;\n"
+        "mbarrier.arrive.shared::cluster.b64 _, [remote];\n}\n" ::"r"(smem_u32(bar)),
+        "r"(cta)
+        : "memory");
+}
+
+// Every thread of every CTA of the cluster meets here (and sees the others' prior writes).
+__device__ __forceinline__ void cluster_sync() {
+    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::: "memory");
+}
+
 // Warp-specialised kernels move registers from the warpgroups that issue loads to those that do the
 // math (the count is per thread, a multiple of 8 in 24..256; every warp of the warpgroup executes it).
 template <int REGS>

@@ -53,13 +53,13 @@ struct GemmSmem {
     static constexpr int kSa = kBlockM * 4;
     static constexpr int kStageBytes = kA + kB + kSa;
     static constexpr int kBudget = 232448 - 1024 - 256;  // opt-in maximum, alignment slack, barriers
-    static constexpr int kStages = kBudget / kStageBytes > 8 ? 8 : kBudget / kStageBytes;
+    static constexpr int kStages = kBudget / kStageBytes > 8 ? 8 : kBudget / kStageBytes;  // 8, 6, 5, 4
     static constexpr int kOffB = kStages * kA;
     static constexpr int kOffSa = kOffB + kStages * kB;
     static constexpr int kOffBars = kOffSa + kStages * kSa;
     static constexpr int kAlloc = kOffBars + 2 * kStages * 8 + 1024;
     static_assert(kB % 1024 == 0, "B tiles stay 1024-aligned");
-    static_assert(kStages >= 3, "a ring of at least three stages");
+    static_assert(kStages >= 4, "a ring of at least four stages");
     static_assert(kAlloc <= 232448, "fits the opt-in shared memory of an sm_90 CTA");
 };
 
@@ -76,52 +76,61 @@ struct Tile {
 
 __device__ __forceinline__ int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
-// The t-th tile this kernel computes, or false when there are fewer. Every role of the CTA calls it
-// with the same t and reads the same memory, so they agree on the sequence without talking.
-template <int BLOCK_N>
-__device__ __forceinline__ bool tile_at(const GemmParams& p, int t, Tile& tile) {
+// The t-th unit of work of this kernel, or false when there are fewer. A unit is CLUSTER tiles side by
+// side (the same rows of A, consecutive tile columns); this CTA takes column `rank` of it. Every role
+// of every CTA calls this with the same t and reads the same memory, so they agree without talking.
+template <int BLOCK_N, int CLUSTER>
+__device__ __forceinline__ bool tile_at(const GemmParams& p, int t, int rank, Tile& tile) {
+    const int n_units = ceil_div(p.n_tiles, CLUSTER);
+    int unit_col;
     if (p.kind == INFRA4J_FP8_GEMM_MASKED) {
-        for (int g = 0; g < p.groups; ++g) {
+        int g = 0;
+        for (;; ++g) {
+            if (g == p.groups) return false;
             int rows = min(max(p.masked_m[g], 0), p.m);
-            int count = ceil_div(rows, kBlockM) * p.n_tiles;
+            int count = ceil_div(rows, kBlockM) * n_units;
             if (t < count) {
-                tile.group = g;
-                tile.m0 = t / p.n_tiles * kBlockM;
-                tile.n0 = t % p.n_tiles * BLOCK_N;
                 tile.m_valid = rows;
-                tile.a_row = g * p.m + tile.m0;
-                tile.b_row = g * p.n + tile.n0;
-                tile.sa_row = g * p.k_blocks;
-                return true;
+                break;
             }
             t -= count;
         }
-        return false;
+        tile.group = g;
+        tile.m0 = t / n_units * kBlockM;
+        unit_col = t % n_units;
+        tile.a_row = g * p.m + tile.m0;
+        tile.sa_row = g * p.k_blocks;
+    } else {
+        if (t >= p.m_tiles * n_units) return false;
+        // Bands of `band` unit columns; within a band, columns vary fastest, so the CTAs running at
+        // once share both A rows and B rows in L2.
+        int band_units = p.band * p.m_tiles;
+        int b = t / band_units, r = t % band_units;
+        int width = min(p.band, n_units - b * p.band);
+        tile.m0 = r / width * kBlockM;
+        unit_col = b * p.band + r % width;
+        tile.m_valid = p.m;
+        tile.a_row = tile.m0;
+        tile.sa_row = 0;
+        tile.group = 0;
+        if (p.kind == INFRA4J_FP8_GEMM_CONTIGUOUS) {
+            // A tile lies in one group's segment (segments are padded to 128 rows); its first row names
+            // the group unless the segment is all padding, which no row of it needs.
+            int g = -1;
+            for (int i = tile.m0; i < min(tile.m0 + kBlockM, p.m) && g < 0; ++i) g = p.m_indices[i];
+            tile.group = g < p.groups ? g : -1;  // -1: nothing to compute (an id out of range is skipped, never read)
+        }
     }
-    if (t >= p.m_tiles * p.n_tiles) return false;
-    // Bands of `band` tile columns; within a band, columns vary fastest, so the CTAs running at once
-    // share both A rows and B rows in L2.
-    int band_tiles = p.band * p.m_tiles;
-    int b = t / band_tiles, r = t % band_tiles;
-    int width = min(p.band, p.n_tiles - b * p.band);
-    tile.m0 = r / width * kBlockM;
-    tile.n0 = (b * p.band + r % width) * BLOCK_N;
-    tile.m_valid = p.m;
-    tile.a_row = tile.m0;
-    tile.sa_row = 0;
-    tile.group = 0;
-    if (p.kind == INFRA4J_FP8_GEMM_CONTIGUOUS) {
-        // A tile lies in one group's segment (segments are padded to 128 rows); its first row names
-        // the group unless the segment is all padding, which no row of it needs.
-        int g = -1;
-        for (int i = tile.m0; i < min(tile.m0 + kBlockM, p.m) && g < 0; ++i) g = p.m_indices[i];
-        tile.group = g < p.groups ? g : -1;  // -1: nothing to compute (an id out of range is skipped, never read)
-    }
+    // A unit's last column may lie past n: that CTA still loads (zeros, or rows nobody stores) to share
+    // its A rows with the other, and writes nothing.
+    tile.n0 = (unit_col * CLUSTER + rank) * BLOCK_N;
     tile.b_row = tile.group * p.n + tile.n0;
     return true;
 }
 
-template <int BLOCK_N>
+// CLUSTER 2: the two CTAs of a cluster compute tiles side by side and each loads half of their common
+// A tile, multicast into both (TMA reads from L2 are what bounds this kernel: DESIGN.md §5).
+template <int BLOCK_N, int CLUSTER>
 __global__ void __launch_bounds__(kThreads, 1)
     fp8_gemm_kernel(const __grid_constant__ GemmParams p, const __grid_constant__ CUtensorMap a_map,
                     const __grid_constant__ CUtensorMap b_map, const __grid_constant__ CUtensorMap sa_map) {
@@ -133,108 +142,147 @@ __global__ void __launch_bounds__(kThreads, 1)
     uint64_t* empty = full + kStages;
 
     const int wg = threadIdx.x / 128;
+    const int rank = CLUSTER > 1 ? static_cast<int>(cluster_ctarank()) : 0;
+    const int first = CLUSTER > 1 ? static_cast<int>(blockIdx.x) / CLUSTER : static_cast<int>(blockIdx.x);
+    const int step = CLUSTER > 1 ? static_cast<int>(gridDim.x) / CLUSTER : static_cast<int>(gridDim.x);
     if (threadIdx.x == 0) {
         for (int s = 0; s < kStages; ++s) {
             mbar_init(&full[s], 1);
-            mbar_init(&empty[s], kConsumerWarps);
+            mbar_init(&empty[s], kConsumerWarps * CLUSTER);  // every math warp of the cluster releases
         }
         mbar_init_fence();
         tma_prefetch_descriptor(&a_map);
         tma_prefetch_descriptor(&b_map);
         tma_prefetch_descriptor(&sa_map);
     }
-    __syncthreads();
+    if constexpr (CLUSTER > 1) {
+        cluster_sync();  // barriers initialised before any CTA of the cluster multicasts or arrives
+    } else {
+        __syncthreads();
+    }
 
     if (wg == 0) {
         setmaxnreg_dec<40>();
-        if (threadIdx.x != 0) return;
-        int it = 0;
-        Tile tile;
-        for (int t = blockIdx.x; tile_at<BLOCK_N>(p, t, tile); t += gridDim.x) {
-            if (tile.group < 0) continue;
-            for (int kb = 0; kb < p.k_blocks; ++kb, ++it) {
-                const int s = it % kStages;
-                mbar_wait(&empty[s], ((it / kStages) & 1) ^ 1);
-                mbar_arrive_expect_tx(&full[s], L::kA + L::kB + L::kSa);
-                tma_load_2d(smem + s * L::kA, &a_map, &full[s], kb * kBlockK, tile.a_row);
-                tma_load_2d(smem + L::kOffB + s * L::kB, &b_map, &full[s], kb * kBlockK, tile.b_row);
-                tma_load_2d(smem + L::kOffSa + s * L::kSa, &sa_map, &full[s], tile.m0, tile.sa_row + kb);
-            }
-        }
-        return;
-    }
-
-    setmaxnreg_inc<232>();
-    const int math = wg - 1;          // rows math*64 .. +63 of the tile
-    const int warp = (threadIdx.x / 32) % 4;
-    const int lane = threadIdx.x % 32;
-    const int row_in_wg = warp * 16 + lane / 4;  // accumulator rows: this and this + 8
-    float acc[BLOCK_N / 2];
-    float part[BLOCK_N / 2];
-    int it = 0;
-    Tile tile;
-    for (int t = blockIdx.x; tile_at<BLOCK_N>(p, t, tile); t += gridDim.x) {
-        if (tile.group < 0) continue;
-#pragma unroll
-        for (int i = 0; i < BLOCK_N / 2; ++i) acc[i] = 0.f;
-        // B's scales of this tile: its columns meet at most two 128-wide blocks (BLOCK_N <= 192).
-        const int nb0 = tile.n0 / kBlockK;
-        const int nb1 = min(nb0 + 1, p.n_scale_blocks - 1);
-        const int split_j = ((nb0 + 1) * kBlockK - tile.n0) / 8;  // 8-column groups before block nb0 + 1
-        const float* sb0 = p.sb + (static_cast<int64_t>(tile.group) * p.n_scale_blocks + nb0) * p.k_blocks;
-        const float* sb1 = p.sb + (static_cast<int64_t>(tile.group) * p.n_scale_blocks + nb1) * p.k_blocks;
-        for (int kb = 0; kb < p.k_blocks; ++kb, ++it) {
-            const int s = it % kStages;
-            const float b_lo = __ldg(sb0 + kb);
-            const float b_hi = __ldg(sb1 + kb);
-            mbar_wait(&full[s], (it / kStages) & 1);
-            const uint32_t a_base = smem_u32(smem + s * L::kA + math * 64 * kBlockK);
-            const uint32_t b_base = smem_u32(smem + L::kOffB + s * L::kB);
-            const uint64_t da = sw128_desc(a_base, 16, 1024);
-            const uint64_t db = sw128_desc(b_base, 16, 1024);
-            wgmma_fence_operand(part);
-            wgmma_fence();
-#pragma unroll
-            for (int kk = 0; kk < kBlockK / 32; ++kk) {
-                // k32 of e4m3 is 32 bytes along the 128-byte rows; the address field counts 16 bytes.
-                if constexpr (BLOCK_N == 64) wgmma_m64n64k32_e4m3(part, da + kk * 2, db + kk * 2, kk);
-                if constexpr (BLOCK_N == 128) wgmma_m64n128k32_e4m3(part, da + kk * 2, db + kk * 2, kk);
-                if constexpr (BLOCK_N == 192) wgmma_m64n192k32_e4m3(part, da + kk * 2, db + kk * 2, kk);
-            }
-            wgmma_commit();
-            wgmma_wait<0>();
-            wgmma_fence_operand(part);
-            const float* sa = reinterpret_cast<const float*>(smem + L::kOffSa + s * L::kSa) + math * 64;
-            const float a0 = sa[row_in_wg], a1 = sa[row_in_wg + 8];
-            __syncwarp();
-            if (lane == 0) mbar_arrive(&empty[s]);  // this warp is done with the stage
-#pragma unroll
-            for (int j = 0; j < BLOCK_N / 8; ++j) {
-                const float b = j < split_j ? b_lo : b_hi;
-                const float s0 = a0 * b, s1 = a1 * b;
-                acc[4 * j + 0] += part[4 * j + 0] * s0;
-                acc[4 * j + 1] += part[4 * j + 1] * s0;
-                acc[4 * j + 2] += part[4 * j + 2] * s1;
-                acc[4 * j + 3] += part[4 * j + 3] * s1;
-            }
-        }
-        // Epilogue: BF16 pairs straight to global memory, rows and columns bounded.
-        const int r0 = tile.m0 + math * 64 + row_in_wg;
-        const int64_t out_row0 = (p.kind == INFRA4J_FP8_GEMM_MASKED) ? static_cast<int64_t>(tile.group) * p.m : 0;
-        const int col0 = tile.n0 + 2 * (lane % 4);
-#pragma unroll
-        for (int j = 0; j < BLOCK_N / 8; ++j) {
-            const int col = col0 + 8 * j;
-            if (col >= p.n) continue;
-#pragma unroll
-            for (int h = 0; h < 2; ++h) {
-                const int r = r0 + 8 * h;
-                if (r < tile.m_valid) {
-                    __nv_bfloat162 v = __floats2bfloat162_rn(acc[4 * j + 2 * h], acc[4 * j + 2 * h + 1]);
-                    *reinterpret_cast<__nv_bfloat162*>(p.d + (out_row0 + r) * p.n + col) = v;
+        if (threadIdx.x == 0) {
+            int it = 0;
+            Tile tile;
+            for (int t = first; tile_at<BLOCK_N, CLUSTER>(p, t, rank, tile); t += step) {
+                if (tile.group < 0) continue;
+                for (int kb = 0; kb < p.k_blocks; ++kb, ++it) {
+                    const int s = it % kStages;
+                    const uint32_t parity = ((it / kStages) & 1) ^ 1;
+                    uint8_t* a_dst = smem + s * L::kA;
+                    mbar_wait(&empty[s], parity);
+                    mbar_arrive_expect_tx(&full[s], L::kA + L::kB + L::kSa);
+                    if constexpr (CLUSTER > 1) {
+                        constexpr int kHalf = kBlockM / CLUSTER;
+                        tma_load_2d_multicast(a_dst + rank * kHalf * kBlockK, &a_map, &full[s], kb * kBlockK,
+                                              tile.a_row + rank * kHalf, static_cast<uint16_t>((1 << CLUSTER) - 1));
+                    } else {
+                        tma_load_2d(a_dst, &a_map, &full[s], kb * kBlockK, tile.a_row);
+                    }
+                    tma_load_2d(smem + L::kOffB + s * L::kB, &b_map, &full[s], kb * kBlockK, tile.b_row);
+                    tma_load_2d(smem + L::kOffSa + s * L::kSa, &sa_map, &full[s], tile.m0, tile.sa_row + kb);
                 }
             }
         }
+    } else {
+        setmaxnreg_inc<232>();
+        const int math = wg - 1;  // rows math*64 .. +63 of the tile
+        const int warp = (threadIdx.x / 32) % 4;
+        const int lane = threadIdx.x % 32;
+        const int row_in_wg = warp * 16 + lane / 4;  // accumulator rows: this and this + 8
+        // A tile of 256 columns is two wgmma widths of 128: each is summed into `part` and promoted in
+        // turn, so that acc (128 registers) and part (64) fit beside each other.
+        constexpr int kWgN = BLOCK_N == 256 ? 128 : BLOCK_N;
+        constexpr int kHalves = BLOCK_N / kWgN;
+        float acc[BLOCK_N / 2];
+        float part[kWgN / 2];
+        int it = 0;
+        Tile tile;
+        for (int t = first; tile_at<BLOCK_N, CLUSTER>(p, t, rank, tile); t += step) {
+            if (tile.group < 0) continue;
+#pragma unroll
+            for (int i = 0; i < BLOCK_N / 2; ++i) acc[i] = 0.f;
+            // B's scales of this tile: its columns meet at most two 128-wide blocks (BLOCK_N 192 may start
+            // mid-block; 256 starts on one). A column tile past n (the spare of a cluster) reads the last
+            // block's scales.
+            const int nb0 = min(tile.n0 / kBlockK, p.n_scale_blocks - 1);
+            const int nb1 = min(nb0 + 1, p.n_scale_blocks - 1);
+            const int split_j = ((nb0 + 1) * kBlockK - tile.n0) / 8;  // 8-column groups before block nb0 + 1
+            const float* sb0 = p.sb + (static_cast<int64_t>(tile.group) * p.n_scale_blocks + nb0) * p.k_blocks;
+            const float* sb1 = p.sb + (static_cast<int64_t>(tile.group) * p.n_scale_blocks + nb1) * p.k_blocks;
+            for (int kb = 0; kb < p.k_blocks; ++kb, ++it) {
+                const int s = it % kStages;
+                const float b_lo = __ldg(sb0 + kb);
+                const float b_hi = __ldg(sb1 + kb);
+                mbar_wait(&full[s], (it / kStages) & 1);
+                const uint32_t a_base = smem_u32(smem + s * L::kA + math * 64 * kBlockK);
+                const uint32_t b_base = smem_u32(smem + L::kOffB + s * L::kB);
+                const uint64_t da = sw128_desc(a_base, 16, 1024);
+                const float* sa = reinterpret_cast<const float*>(smem + L::kOffSa + s * L::kSa) + math * 64;
+                const float a0 = sa[row_in_wg], a1 = sa[row_in_wg + 8];
+                const float lo0 = a0 * b_lo, lo1 = a1 * b_lo, hi0 = a0 * b_hi, hi1 = a1 * b_hi;
+#pragma unroll
+                for (int h = 0; h < kHalves; ++h) {
+                    const uint64_t db = sw128_desc(b_base + h * kWgN * kBlockK, 16, 1024);
+                    wgmma_fence_operand(part);
+                    wgmma_fence();
+#pragma unroll
+                    for (int kk = 0; kk < kBlockK / 32; ++kk) {
+                        // k32 of e4m3 is 32 bytes along the 128-byte rows; the address field counts 16 bytes.
+                        if constexpr (kWgN == 64) wgmma_m64n64k32_e4m3(part, da + kk * 2, db + kk * 2, kk);
+                        if constexpr (kWgN == 128) wgmma_m64n128k32_e4m3(part, da + kk * 2, db + kk * 2, kk);
+                        if constexpr (kWgN == 192) wgmma_m64n192k32_e4m3(part, da + kk * 2, db + kk * 2, kk);
+                    }
+                    wgmma_commit();
+                    wgmma_wait<0>();
+                    wgmma_fence_operand(part);
+                    if (h == kHalves - 1) {
+                        __syncwarp();
+                        if (lane == 0) {  // this warp is done with the stage (in every CTA that writes into it)
+                            if constexpr (CLUSTER > 1) {
+#pragma unroll
+                                for (int c = 0; c < CLUSTER; ++c) mbar_arrive_cluster(&empty[s], c);
+                            } else {
+                                mbar_arrive(&empty[s]);
+                            }
+                        }
+                    }
+#pragma unroll
+                    for (int j = 0; j < kWgN / 8; ++j) {
+                        const bool lo = h * kWgN / 8 + j < split_j;
+                        const float s0 = lo ? lo0 : hi0, s1 = lo ? lo1 : hi1;
+                        float* out = acc + h * (kWgN / 2) + 4 * j;
+                        out[0] += part[4 * j + 0] * s0;
+                        out[1] += part[4 * j + 1] * s0;
+                        out[2] += part[4 * j + 2] * s1;
+                        out[3] += part[4 * j + 3] * s1;
+                    }
+                }
+            }
+            // Epilogue: BF16 pairs straight to global memory, rows and columns bounded.
+            const int r0 = tile.m0 + math * 64 + row_in_wg;
+            const int64_t out_row0 = (p.kind == INFRA4J_FP8_GEMM_MASKED) ? static_cast<int64_t>(tile.group) * p.m : 0;
+            const int col0 = tile.n0 + 2 * (lane % 4);
+#pragma unroll
+            for (int j = 0; j < BLOCK_N / 8; ++j) {
+                const int col = col0 + 8 * j;
+                if (col >= p.n) continue;
+#pragma unroll
+                for (int h = 0; h < 2; ++h) {
+                    const int r = r0 + 8 * h;
+                    if (r < tile.m_valid) {
+                        __nv_bfloat162 v = __floats2bfloat162_rn(acc[4 * j + 2 * h], acc[4 * j + 2 * h + 1]);
+                        *reinterpret_cast<__nv_bfloat162*>(p.d + (out_row0 + r) * p.n + col) = v;
+                    }
+                }
+            }
+        }
+    }
+    if constexpr (CLUSTER > 1) {
+        __syncwarp();    // the producer's lane rejoins its warp: the cluster barrier is warp-aligned
+        cluster_sync();  // no CTA leaves while the other may still write into it or arrive on its barriers
     }
 }
 

@@ -12,7 +12,8 @@ public final class DemoStages {
                 new MemoryStage(),
                 new EplbStage(),
                 new DualPipeStage(),
-                new MlaStage());
+                new MlaStage(),
+                new GemmStage());
     }
 
     /** The stages that {@code --stage} selects (all when null). */

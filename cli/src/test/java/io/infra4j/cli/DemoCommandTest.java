@@ -76,6 +76,11 @@ class DemoCommandTest {
         assertTrue(mla.at("/figures/plan_splits").asInt() > 0, r::toString);
         assertEquals(0, mla.at("/figures/non_finite").asLong(), r::toString);
         assertTrue(mla.at("/figures/runs_on").asText().startsWith("CPU"), r::toString);
+
+        JsonNode gemm = stages.get(4);
+        assertEquals("gemm", gemm.get("name").asText());
+        assertTrue(gemm.get("passed").asBoolean(), r::toString);
+        assertTrue(gemm.at("/figures/grouped_calc_diff").asDouble() < 1e-3, r::toString);
     }
 
     @Test

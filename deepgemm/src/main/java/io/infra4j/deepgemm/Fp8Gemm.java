@@ -85,6 +85,9 @@ public final class Fp8Gemm {
     private static void run(GemmShape s, Fp8Tensor a, Fp8Tensor b, Tensor d, Tensor groupInfo, int expectedM,
                             GemmOptions o) {
         GemmBackend backend = backendFor(s, d, o.backend());
+        if (s.m() == 0) {
+            return; // no rows: nothing to compute (and empty tensors may have no address)
+        }
         switch (backend) {
             case REFERENCE -> Fp8GemmReference.gemm(s, a.values(), a.scales(), b.values(), b.scales(), groupInfo, d);
             case KERNEL, CUBLASLT -> runOnDevice(backend, s, a, b, d, groupInfo, expectedM, o);

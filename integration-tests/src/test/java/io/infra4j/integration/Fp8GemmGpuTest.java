@@ -195,7 +195,8 @@ class Fp8GemmGpuTest {
         return Stream.of(
                 Arguments.of(1, 64, 128, 0), Arguments.of(7, 576, 512, 0), Arguments.of(64, 2112, 1024, 0),
                 Arguments.of(129, 256, 384, 0), Arguments.of(256, 192, 256, 192), Arguments.of(200, 320, 640, 64),
-                Arguments.of(300, 384, 256, 128), Arguments.of(130, 208, 256, 192), Arguments.of(513, 128, 128, 0));
+                Arguments.of(300, 384, 256, 128), Arguments.of(130, 208, 256, 192), Arguments.of(513, 128, 128, 0),
+                Arguments.of(300, 512, 384, 256), Arguments.of(129, 576, 256, 256), Arguments.of(64, 1600, 512, 256));
     }
 
     @ParameterizedTest(name = "m={0} n={1} k={2} blockN={3}")
@@ -237,6 +238,7 @@ class Fp8GemmGpuTest {
     static Stream<Arguments> contiguousGroups() {
         return Stream.of(Arguments.of(new int[] {0, 5, 300, 1, 128}, 576, 512, 0),
                 Arguments.of(new int[] {1000, 0, 0, 17}, 256, 256, 128), Arguments.of(new int[] {64, 64}, 192, 384, 192),
+                Arguments.of(new int[] {200, 3}, 576, 256, 256),
                 Arguments.of(new int[] {0, 0, 0}, 128, 128, 0));
     }
 
@@ -282,7 +284,8 @@ class Fp8GemmGpuTest {
 
     static Stream<Arguments> maskedGroups() {
         return Stream.of(Arguments.of(new int[] {0, 1, 129, 320, 77}, 320, 256, 512, 0),
-                Arguments.of(new int[] {20, 0, 3}, 64, 576, 256, 64), Arguments.of(new int[] {256, 256}, 256, 192, 128, 192));
+                Arguments.of(new int[] {20, 0, 3}, 64, 576, 256, 64), Arguments.of(new int[] {256, 256}, 256, 192, 128, 192),
+                Arguments.of(new int[] {130, 7}, 256, 512, 256, 256));
     }
 
     @ParameterizedTest(name = "counts={0} mMax={1} n={2} k={3} blockN={4}")
