@@ -111,14 +111,14 @@ final class GemmStage implements DemoStage {
                 idx.setBits(rowExpert[i], i);
             }
             Tensor idxDev = place(idx, dev, scope);
-            Fp8Tensor[] q = new Fp8Tensor[2];
-            double quantS = task.step("quantise", () -> timer.seconds(() -> {
-                q[0] = Fp8Quant.perToken(xDev, stream);
-                q[1] = Fp8Quant.perBlock(wDev, stream);
-            }));
-            // Expert 0's weights as a view of the grouped ones: closed first, then the tensors it shares.
-            try (Fp8Tensor a = q[0]; Fp8Tensor b = q[1];
+            // The operands are made once and quantised into (the GPU timer may run an op more than once);
+            // expert 0's weights are a view of the grouped ones, closed before the tensors it shares.
+            try (Fp8Tensor a = Fp8Quant.perToken(xDev, stream); Fp8Tensor b = Fp8Quant.perBlock(wDev, stream);
                  Fp8Tensor b0 = new Fp8Tensor(b.values().select(0, 0), b.scales().select(0, 0))) {
+                double quantS = task.step("quantise", () -> timer.seconds(() -> {
+                    Fp8Quant.perTokenInto(xDev, a, stream);
+                    Fp8Quant.perBlockInto(wDev, b, stream);
+                }));
                 Tensor grouped = scope.empty(DType.BF16, dev, rows, OUT);
                 Tensor dense = scope.empty(DType.BF16, dev, rows, OUT);
                 double groupedS = task.step("grouped GEMM on " + dev,

@@ -91,7 +91,7 @@ public final class CublasLtFp8Gemm {
 
     /**
      * Why cuBLASLt cannot multiply these shapes, or null when it can: m, n, k at least 1, k and n
-     * multiples of 16 (see the class comment). Pointers, dtypes and devices are the caller's to check.
+     * multiples of 16, m a multiple of 4 (see the class comment). Pointers, dtypes and devices are the caller's to check.
      */
     public static String unsupportedReason(int m, int n, int k) {
         if (m < 1 || n < 1 || k < 1) {
@@ -104,6 +104,12 @@ public final class CublasLtFp8Gemm {
         if (n % 16 != 0) {
             return "n=" + n + " is not a multiple of 16: cuBLASLt's FP8 GEMM needs the rows of B and the columns of D in"
                     + " multiples of 16";
+        }
+        if (m % 4 != 0) {
+            // Measured on an H200 with cuBLASLt 13.1: the heuristic returns no algorithm for m = 1 or 129 with
+            // 1 x 128 scales, and one for every m that is a multiple of 4 that was tried.
+            return "m=" + m + " is not a multiple of 4: cuBLASLt's block-scaled FP8 matmul has no algorithm for it (its"
+                    + " 1 x 128 scales are read in rows of m floats, 16-byte aligned)";
         }
         return null;
     }

@@ -30,10 +30,10 @@ class CublasLtFp8GemmTest {
 
     @Test
     void supportedShapes() {
-        assertNull(CublasLtFp8Gemm.unsupportedReason(1, 128, 128));
-        assertNull(CublasLtFp8Gemm.unsupportedReason(129, 576, 7168), "m is free; n needs no whole 128 blocks");
+        assertNull(CublasLtFp8Gemm.unsupportedReason(4, 128, 128));
+        assertNull(CublasLtFp8Gemm.unsupportedReason(132, 576, 7168), "n needs no whole 128 blocks");
         assertNull(CublasLtFp8Gemm.unsupportedReason(4096, 2112, 7168));
-        assertNull(CublasLtFp8Gemm.unsupportedReason(3, 16, 16), "k needs no whole 128 blocks either");
+        assertNull(CublasLtFp8Gemm.unsupportedReason(4, 16, 16), "k needs no whole 128 blocks either");
         assertNull(CublasLtFp8Gemm.unsupportedReason(4096, 7168, 2048));
     }
 
@@ -46,6 +46,9 @@ class CublasLtFp8GemmTest {
         assertTrue(r.contains("16-byte aligned"), r);
         r = CublasLtFp8Gemm.unsupportedReason(64, 120, 128);
         assertTrue(r.startsWith("n=120 is not a multiple of 16: "), r);
+        r = CublasLtFp8Gemm.unsupportedReason(129, 128, 128);
+        assertTrue(r.startsWith("m=129 is not a multiple of 4: "), r);
+        assertTrue(CublasLtFp8Gemm.unsupportedReason(1, 128, 7168).startsWith("m=1 is not a multiple of 4"));
         assertTrue(CublasLtFp8Gemm.unsupportedReason(-1, -1, -1).startsWith("m, n and k must be at least 1"));
     }
 
