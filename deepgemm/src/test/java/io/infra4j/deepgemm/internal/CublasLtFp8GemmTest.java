@@ -96,16 +96,16 @@ class CublasLtFp8GemmTest {
         assertRefused("m, n, k: k=100 is not a multiple of 16", () -> CublasLtFp8Gemm.gemmNt(P, P, P, P, P, 64, 128, 100, GPU, S));
         assertRefused("m, n, k: n=8 is not a multiple of 16", () -> CublasLtFp8Gemm.gemmNt(P, P, P, P, P, 64, 8, 128, GPU, S));
         assertRefused("m, n, k: m, n and k must be at least 1", () -> CublasLtFp8Gemm.gemmNt(P, P, P, P, P, 0, 128, 128, GPU, S));
-        assertRefused("dA: expected a device address, got 0", () -> CublasLtFp8Gemm.gemmNt(0, P, P, P, P, 1, 128, 128, GPU, S));
+        assertRefused("dA: expected a device address, got 0", () -> CublasLtFp8Gemm.gemmNt(0, P, P, P, P, 4, 128, 128, GPU, S));
         assertRefused("dSa: expected a 16-byte aligned address, got 0x7f0000000008",
-                () -> CublasLtFp8Gemm.gemmNt(P, P + 8, P, P, P, 1, 128, 128, GPU, S));
-        assertRefused("dB:", () -> CublasLtFp8Gemm.gemmNt(P, P, P + 4, P, P, 1, 128, 128, GPU, S));
-        assertRefused("dSb:", () -> CublasLtFp8Gemm.gemmNt(P, P, P, 0, P, 1, 128, 128, GPU, S));
-        assertRefused("dD:", () -> CublasLtFp8Gemm.gemmNt(P, P, P, P, P + 2, 1, 128, 128, GPU, S));
+                () -> CublasLtFp8Gemm.gemmNt(P, P + 8, P, P, P, 4, 128, 128, GPU, S));
+        assertRefused("dB:", () -> CublasLtFp8Gemm.gemmNt(P, P, P + 4, P, P, 4, 128, 128, GPU, S));
+        assertRefused("dSb:", () -> CublasLtFp8Gemm.gemmNt(P, P, P, 0, P, 4, 128, 128, GPU, S));
+        assertRefused("dD:", () -> CublasLtFp8Gemm.gemmNt(P, P, P, P, P + 2, 4, 128, 128, GPU, S));
         assertRefused("device: expected a CUDA device, got cpu",
-                () -> CublasLtFp8Gemm.gemmNt(P, P, P, P, P, 1, 128, 128, Device.CPU, S));
-        assertRefused("device:", () -> CublasLtFp8Gemm.gemmNt(P, P, P, P, P, 1, 128, 128, null, S));
-        assertRefused("stream:", () -> CublasLtFp8Gemm.gemmNt(P, P, P, P, P, 1, 128, 128, GPU, null));
+                () -> CublasLtFp8Gemm.gemmNt(P, P, P, P, P, 4, 128, 128, Device.CPU, S));
+        assertRefused("device:", () -> CublasLtFp8Gemm.gemmNt(P, P, P, P, P, 4, 128, 128, null, S));
+        assertRefused("stream:", () -> CublasLtFp8Gemm.gemmNt(P, P, P, P, P, 4, 128, 128, GPU, null));
     }
 
     private static void assertRefused(String prefix, Executable call) {
