@@ -79,6 +79,19 @@ public final class KernelLibrary {
         return SYMBOLS.computeIfAbsent(symbol, s -> SymbolLookup.loaderLookup().find(s).isPresent());
     }
 
+    /** Whether the kernels can run here and the loaded library exports every one of {@code symbols}. */
+    public static boolean hasSymbols(String... symbols) {
+        if (!isAvailable()) {
+            return false;
+        }
+        for (String s : symbols) {
+            if (!hasSymbol(s)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * Throws {@link CudaUnavailableException} unless the kernels can run here and the library exports
      * every one of {@code symbols}; {@code feature} names what needs them, for the message.

@@ -26,15 +26,7 @@ public final class Fp8GemmKernel {
 
     /** Whether the FP8 GEMM kernel can run on a GPU here. */
     public static boolean isAvailable() {
-        if (!KernelLibrary.isAvailable()) {
-            return false;
-        }
-        for (String s : SYMBOLS) {
-            if (!KernelLibrary.hasSymbol(s)) {
-                return false;
-            }
-        }
-        return true;
+        return KernelLibrary.hasSymbols(SYMBOLS);
     }
 
     /** Device pointers of one GEMM (0 where the kind has no such operand); sa in the M-major layout. */

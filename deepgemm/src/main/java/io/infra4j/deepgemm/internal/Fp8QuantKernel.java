@@ -25,15 +25,7 @@ public final class Fp8QuantKernel {
 
     /** Whether FP8 quantisation can run on a GPU here. */
     public static boolean isAvailable() {
-        if (!KernelLibrary.isAvailable()) {
-            return false;
-        }
-        for (String s : SYMBOLS) {
-            if (!KernelLibrary.hasSymbol(s)) {
-                return false;
-            }
-        }
-        return true;
+        return KernelLibrary.hasSymbols(SYMBOLS);
     }
 
     /** The library's {@code infra4j_fp8_scale_rows} (the tests hold Java's formula to it). */

@@ -28,15 +28,7 @@ public final class MlaKernel {
 
     /** Whether MLA decoding can run on a GPU here. */
     public static boolean isAvailable() {
-        if (!KernelLibrary.isAvailable()) {
-            return false;
-        }
-        for (String s : SYMBOLS) {
-            if (!KernelLibrary.hasSymbol(s)) {
-                return false;
-            }
-        }
-        return true;
+        return KernelLibrary.hasSymbols(SYMBOLS);
     }
 
     /** The plan's size as the library computes it (the plan builder checks its own against it). */
