@@ -53,13 +53,22 @@ typedef struct infra4j_fp8_gemm_problem {
 INFRA4J_API int64_t infra4j_fp8_scale_rows(int64_t m);
 
 /*
+ * Bytes of scratch the GEMM needs on the current device (0 for most shapes; dense products with fewer
+ * tiles than multiprocessors split K over several CTAs and sum their FP32 partials there), or
+ * INFRA4J_ERROR_INVALID_ARGUMENT for a problem the kernels do not take.
+ */
+INFRA4J_API int64_t infra4j_fp8_gemm_workspace_bytes(const infra4j_fp8_gemm_problem* problem);
+
+/*
  * Runs the GEMM on `stream`. a, b: e4m3; sa: A's scales M-major (see above); sb: B's scales
- * row-major; m_indices only for CONTIGUOUS, masked_m only for MASKED (else NULL); d: BF16. Every
- * pointer 16-byte aligned. Returns INFRA4J_ERROR_INVALID_ARGUMENT for shapes the kernels do not take.
+ * row-major; m_indices only for CONTIGUOUS, masked_m only for MASKED (else NULL); d: BF16; workspace:
+ * infra4j_fp8_gemm_workspace_bytes of device memory (NULL when that is 0), not used by other work until
+ * the GEMM is done. Every pointer 16-byte aligned. Returns INFRA4J_ERROR_INVALID_ARGUMENT for shapes
+ * the kernels do not take or a missing workspace.
  */
 INFRA4J_API int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem* problem, const void* a, const float* sa,
                                  const void* b, const float* sb, const int32_t* m_indices,
-                                 const int32_t* masked_m, void* d, void* stream);
+                                 const int32_t* masked_m, void* d, void* workspace, void* stream);
 
 /*
  * Quantises BF16 x [rows, cols] (row stride ld elements) to e4m3 per 1 x 128 group of a row:

@@ -93,6 +93,29 @@ int choose_block_n(const infra4j_fp8_gemm_problem* p, int sms) {
     return best;
 }
 
+// Split-K for dense products with fewer tiles than multiprocessors (decode-sized m): enough splits
+// to give every multiprocessor a unit, each at least 8 K blocks (shorter splits measured slower: their
+// pipeline fill and the final sum of the slabs outweigh the work). INFRA4J_FP8_GEMM_SPLITS overrides.
+int choose_splits(const infra4j_fp8_gemm_problem* p, int block_n, int sms) {
+    if (p->kind != INFRA4J_FP8_GEMM_DENSE || block_n > 128) return 1;  // the kernel splits tiles of <= 128 columns
+    const int k_blocks = p->k / INFRA4J_FP8_BLOCK;
+    const int64_t tiles = static_cast<int64_t>((p->m + 127) / 128) * ((p->n + block_n - 1) / block_n);
+    int splits = tiles >= sms ? 1 : static_cast<int>(sms / std::max<int64_t>(tiles, 1));
+    if (const char* v = std::getenv("INFRA4J_FP8_GEMM_SPLITS")) splits = std::atoi(v);
+    return std::max(1, std::min(splits, k_blocks / 8));
+}
+
+// Scratch of a split-K launch: one counter per tile (256-byte aligned), then the partial slabs.
+int64_t counter_bytes(const infra4j_fp8_gemm_problem* p, int block_n) {
+    const int64_t tiles = static_cast<int64_t>((p->m + 127) / 128) * ((p->n + block_n - 1) / block_n);
+    return (tiles * 4 + 255) / 256 * 256;
+}
+
+int64_t workspace_bytes(const infra4j_fp8_gemm_problem* p, int block_n, int splits) {
+    if (splits <= 1) return 0;
+    return counter_bytes(p, block_n) + static_cast<int64_t>(splits) * p->m * p->n * 4;
+}
+
 // Clusters of two CTAs sharing A's tile (multicast), opt-in with INFRA4J_FP8_GEMM_CLUSTER=2: they
 // measured level with single CTAs (DESIGN.md §5), as each multiprocessor's intake, not L2, is the bound.
 bool use_cluster(const infra4j_fp8_gemm_problem* p, int block_n) {
@@ -102,7 +125,8 @@ bool use_cluster(const infra4j_fp8_gemm_problem* p, int block_n) {
 
 template <int BLOCK_N, int CLUSTER>
 cudaError_t launch(const infra4j_fp8_gemm_problem* p, const void* a, const float* sa, const void* b, const float* sb,
-                   const int32_t* m_indices, const int32_t* masked_m, void* d, cudaStream_t stream, int sms) {
+                   const int32_t* m_indices, const int32_t* masked_m, void* d, void* workspace, int splits,
+                   cudaStream_t stream, int sms) {
     using L = GemmSmem<BLOCK_N>;
     const int groups = p->groups;
     const int64_t a_rows = p->kind == INFRA4J_FP8_GEMM_MASKED ? static_cast<int64_t>(groups) * p->m : p->m;
@@ -126,6 +150,14 @@ cudaError_t launch(const infra4j_fp8_gemm_problem* p, const void* a, const float
     params.n_tiles = (p->n + BLOCK_N - 1) / BLOCK_N;
     params.band = 8;
     if (const char* v = std::getenv("INFRA4J_FP8_GEMM_BAND")) params.band = std::max(1, std::atoi(v));
+    params.k_splits = splits;
+    if (splits > 1) {
+        const int64_t counters = counter_bytes(p, BLOCK_N);
+        params.counters = static_cast<int*>(workspace);
+        params.partial = reinterpret_cast<float*>(static_cast<char*>(workspace) + counters);
+        cudaError_t z = cudaMemsetAsync(workspace, 0, counters, stream);
+        if (z != cudaSuccess) return z;
+    }
     params.sb = sb;
     params.m_indices = m_indices;
     params.masked_m = masked_m;
@@ -134,7 +166,8 @@ cudaError_t launch(const infra4j_fp8_gemm_problem* p, const void* a, const float
     // Units of CLUSTER tiles side by side; the persistent grid is one CTA per multiprocessor (whole
     // clusters only, as many as fit at once), or fewer when there are fewer units.
     const int64_t n_units = (params.n_tiles + CLUSTER - 1) / CLUSTER;
-    const int64_t units = static_cast<int64_t>(p->kind == INFRA4J_FP8_GEMM_MASKED ? groups : 1) * params.m_tiles * n_units;
+    const int64_t units =
+        static_cast<int64_t>(p->kind == INFRA4J_FP8_GEMM_MASKED ? groups : 1) * params.m_tiles * n_units * splits;
     // INFRA4J_FP8_GEMM_SMS caps the persistent CTAs (experiments: is a shape bound per SM or GPU-wide?).
     int ctas = p->num_sms > 0 ? p->num_sms : sms;
     if (const char* v = std::getenv("INFRA4J_FP8_GEMM_SMS")) ctas = std::max(1, std::min(ctas, std::atoi(v)));
@@ -172,9 +205,18 @@ cudaError_t launch(const infra4j_fp8_gemm_problem* p, const void* a, const float
 
 }  // namespace
 
+INFRA4J_API int64_t infra4j_fp8_gemm_workspace_bytes(const infra4j_fp8_gemm_problem* problem) {
+    if (!valid(problem)) return INFRA4J_ERROR_INVALID_ARGUMENT;
+    if (problem->m == 0) return 0;
+    const int sms = multiprocessors();
+    const int block_n = choose_block_n(problem, sms);
+    if (use_cluster(problem, block_n)) return 0;
+    return workspace_bytes(problem, block_n, choose_splits(problem, block_n, sms));
+}
+
 INFRA4J_API int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem* problem, const void* a, const float* sa,
                                  const void* b, const float* sb, const int32_t* m_indices, const int32_t* masked_m,
-                                 void* d, void* stream) {
+                                 void* d, void* workspace, void* stream) {
     if (!valid(problem)) return INFRA4J_ERROR_INVALID_ARGUMENT;
     if (a == nullptr || sa == nullptr || b == nullptr || sb == nullptr || d == nullptr) {
         return INFRA4J_ERROR_INVALID_ARGUMENT;
@@ -186,14 +228,17 @@ INFRA4J_API int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem* problem, const 
     auto s = static_cast<cudaStream_t>(stream);
     const int block_n = choose_block_n(problem, sms);
     const bool pair = use_cluster(problem, block_n);
+    const int splits = pair ? 1 : choose_splits(problem, block_n, sms);
+    if (splits > 1 && workspace == nullptr) return INFRA4J_ERROR_INVALID_ARGUMENT;
+    void* w = workspace;
     switch (block_n * (pair ? -1 : 1)) {
-        case 256: return launch<256, 1>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
-        case -256: return launch<256, 2>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
-        case 64: return launch<64, 1>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
-        case 192: return launch<192, 1>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
-        case 128: return launch<128, 1>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
-        case -64: return launch<64, 2>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
-        case -192: return launch<192, 2>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
-        default: return launch<128, 2>(problem, a, sa, b, sb, m_indices, masked_m, d, s, sms);
+        case 256: return launch<256, 1>(problem, a, sa, b, sb, m_indices, masked_m, d, w, splits, s, sms);
+        case -256: return launch<256, 2>(problem, a, sa, b, sb, m_indices, masked_m, d, w, splits, s, sms);
+        case 64: return launch<64, 1>(problem, a, sa, b, sb, m_indices, masked_m, d, w, splits, s, sms);
+        case 192: return launch<192, 1>(problem, a, sa, b, sb, m_indices, masked_m, d, w, splits, s, sms);
+        case 128: return launch<128, 1>(problem, a, sa, b, sb, m_indices, masked_m, d, w, splits, s, sms);
+        case -64: return launch<64, 2>(problem, a, sa, b, sb, m_indices, masked_m, d, w, splits, s, sms);
+        case -192: return launch<192, 2>(problem, a, sa, b, sb, m_indices, masked_m, d, w, splits, s, sms);
+        default: return launch<128, 2>(problem, a, sa, b, sb, m_indices, masked_m, d, w, splits, s, sms);
     }
 }

@@ -38,6 +38,9 @@ struct GemmParams {
     int m_tiles;        // ceil(m / 128)
     int n_tiles;        // ceil(n / BLOCK_N)
     int band;           // output tiles are visited in bands of this many tile columns (L2 reuse)
+    int k_splits;       // DENSE: K blocks dealt to this many CTAs per tile (1: no split)
+    float* partial;     // k_splits > 1: [k_splits][m][n] FP32 partial sums
+    int* counters;      // k_splits > 1: per tile, the splits done (zero at launch)
     const float* sb;    // [groups][n_scale_blocks][k_blocks]
     const int32_t* m_indices;
     const int32_t* masked_m;
@@ -72,6 +75,10 @@ struct Tile {
     int a_row;    // first row in A's tensor map
     int b_row;    // first row in B's tensor map
     int sa_row;   // row of A's scale map for K block 0
+    int index;    // the tile's number (split-K: which counter)
+    int split;    // split-K: which slab this CTA's partial sums go to
+    int kb_begin; // the K blocks this CTA sums: [kb_begin, kb_end)
+    int kb_end;
 };
 
 __device__ __forceinline__ int ceil_div(int a, int b) { return (a + b - 1) / b; }
@@ -100,8 +107,19 @@ __device__ __forceinline__ bool tile_at(const GemmParams& p, int t, int rank, Ti
         unit_col = t % n_units;
         tile.a_row = g * p.m + tile.m0;
         tile.sa_row = g * p.k_blocks;
+        tile.index = 0;
+        tile.split = 0;
+        tile.kb_begin = 0;
+        tile.kb_end = p.k_blocks;
     } else {
-        if (t >= p.m_tiles * n_units) return false;
+        if (t >= p.m_tiles * n_units * p.k_splits) return false;
+        // Split-K (dense only): the splits of a tile are consecutive units, so they run at once.
+        const int split = t % p.k_splits;
+        t /= p.k_splits;
+        tile.index = t;
+        tile.split = split;
+        tile.kb_begin = static_cast<int>(static_cast<int64_t>(p.k_blocks) * split / p.k_splits);
+        tile.kb_end = static_cast<int>(static_cast<int64_t>(p.k_blocks) * (split + 1) / p.k_splits);
         // Bands of `band` unit columns; within a band, columns vary fastest, so the CTAs running at
         // once share both A rows and B rows in L2.
         int band_units = p.band * p.m_tiles;
@@ -168,7 +186,7 @@ __global__ void __launch_bounds__(kThreads, 1)
             Tile tile;
             for (int t = first; tile_at<BLOCK_N, CLUSTER>(p, t, rank, tile); t += step) {
                 if (tile.group < 0) continue;
-                for (int kb = 0; kb < p.k_blocks; ++kb, ++it) {
+                for (int kb = tile.kb_begin; kb < tile.kb_end; ++kb, ++it) {
                     const int s = it % kStages;
                     const uint32_t parity = ((it / kStages) & 1) ^ 1;
                     uint8_t* a_dst = smem + s * L::kA;
@@ -212,7 +230,7 @@ __global__ void __launch_bounds__(kThreads, 1)
             const int split_j = ((nb0 + 1) * kBlockK - tile.n0) / 8;  // 8-column groups before block nb0 + 1
             const float* sb0 = p.sb + (static_cast<int64_t>(tile.group) * p.n_scale_blocks + nb0) * p.k_blocks;
             const float* sb1 = p.sb + (static_cast<int64_t>(tile.group) * p.n_scale_blocks + nb1) * p.k_blocks;
-            for (int kb = 0; kb < p.k_blocks; ++kb, ++it) {
+            for (int kb = tile.kb_begin; kb < tile.kb_end; ++kb, ++it) {
                 const int s = it % kStages;
                 const float b_lo = __ldg(sb0 + kb);
                 const float b_hi = __ldg(sb1 + kb);
@@ -261,10 +279,54 @@ __global__ void __launch_bounds__(kThreads, 1)
                     }
                 }
             }
-            // Epilogue: BF16 pairs straight to global memory, rows and columns bounded.
             const int r0 = tile.m0 + math * 64 + row_in_wg;
             const int64_t out_row0 = (p.kind == INFRA4J_FP8_GEMM_MASKED) ? static_cast<int64_t>(tile.group) * p.m : 0;
             const int col0 = tile.n0 + 2 * (lane % 4);
+            // Split-K exists for the narrow tiles only (the host never splits wider ones): its epilogue
+            // would cost the wide tiles registers they do not have.
+            if (BLOCK_N <= 128 && p.k_splits > 1) {
+                // Split-K: this CTA's FP32 partial sums go to its slab; the last split of the tile to
+                // finish adds the slabs in split order (the same sum on every run) and writes D.
+                float* mine = p.partial + static_cast<int64_t>(tile.split) * p.m * p.n;
+#pragma unroll
+                for (int j = 0; j < BLOCK_N / 8; ++j) {
+                    const int col = col0 + 8 * j;
+#pragma unroll
+                    for (int h = 0; h < 2; ++h) {
+                        const int r = r0 + 8 * h;
+                        if (col < p.n && r < tile.m_valid) {
+                            *reinterpret_cast<float2*>(mine + static_cast<int64_t>(r) * p.n + col) =
+                                make_float2(acc[4 * j + 2 * h], acc[4 * j + 2 * h + 1]);
+                        }
+                    }
+                }
+                __threadfence();
+                named_sync(1, 256);  // every math thread's partial sums are out
+                __shared__ int last_split;
+                if (threadIdx.x == 128) last_split = atomicAdd(&p.counters[tile.index], 1) == p.k_splits - 1;
+                named_sync(1, 256);
+                if (!last_split) continue;
+                __threadfence();
+#pragma unroll
+                for (int i = 0; i < BLOCK_N / 2; ++i) acc[i] = 0.f;
+                for (int sp = 0; sp < p.k_splits; ++sp) {
+                    const float* slab_sp = p.partial + static_cast<int64_t>(sp) * p.m * p.n;
+#pragma unroll
+                    for (int j = 0; j < BLOCK_N / 8; ++j) {
+                        const int col = col0 + 8 * j;
+#pragma unroll
+                        for (int h = 0; h < 2; ++h) {
+                            const int r = r0 + 8 * h;
+                            if (col < p.n && r < tile.m_valid) {
+                                const float2 v = __ldcg(reinterpret_cast<const float2*>(slab_sp + static_cast<int64_t>(r) * p.n + col));
+                                acc[4 * j + 2 * h] += v.x;
+                                acc[4 * j + 2 * h + 1] += v.y;
+                            }
+                        }
+                    }
+                }
+            }
+            // Epilogue: BF16 pairs straight to global memory, rows and columns bounded.
 #pragma unroll
             for (int j = 0; j < BLOCK_N / 8; ++j) {
                 const int col = col0 + 8 * j;

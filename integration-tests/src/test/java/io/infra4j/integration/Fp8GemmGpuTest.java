@@ -196,7 +196,9 @@ class Fp8GemmGpuTest {
                 Arguments.of(1, 64, 128, 0), Arguments.of(7, 576, 512, 0), Arguments.of(64, 2112, 1024, 0),
                 Arguments.of(129, 256, 384, 0), Arguments.of(256, 192, 256, 192), Arguments.of(200, 320, 640, 64),
                 Arguments.of(300, 384, 256, 128), Arguments.of(130, 208, 256, 192), Arguments.of(513, 128, 128, 0),
-                Arguments.of(300, 512, 384, 256), Arguments.of(129, 576, 256, 256), Arguments.of(64, 1600, 512, 256));
+                Arguments.of(300, 512, 384, 256), Arguments.of(129, 576, 256, 256), Arguments.of(64, 1600, 512, 256),
+                // few tiles, long K: split over K (4 and 2 splits), partial sums added in the workspace
+                Arguments.of(64, 1024, 4096, 0), Arguments.of(100, 576, 2048, 64));
     }
 
     @ParameterizedTest(name = "m={0} n={1} k={2} blockN={3}")

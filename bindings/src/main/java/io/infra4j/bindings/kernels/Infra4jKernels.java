@@ -891,9 +891,70 @@ public class Infra4jKernels extends Infra4jKernels$shared {
         }
     }
 
+    private static class infra4j_fp8_gemm_workspace_bytes {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Infra4jKernels.C_LONG,
+            Infra4jKernels.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("infra4j_fp8_gemm_workspace_bytes").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: infra4j_fp8_gemm_workspace_bytes"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int64_t infra4j_fp8_gemm_workspace_bytes(const infra4j_fp8_gemm_problem *problem)
+     * }
+     */
+    public static FunctionDescriptor infra4j_fp8_gemm_workspace_bytes$descriptor() {
+        return infra4j_fp8_gemm_workspace_bytes.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int64_t infra4j_fp8_gemm_workspace_bytes(const infra4j_fp8_gemm_problem *problem)
+     * }
+     */
+    public static MethodHandle infra4j_fp8_gemm_workspace_bytes$handle() {
+        return infra4j_fp8_gemm_workspace_bytes.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int64_t infra4j_fp8_gemm_workspace_bytes(const infra4j_fp8_gemm_problem *problem)
+     * }
+     */
+    public static MemorySegment infra4j_fp8_gemm_workspace_bytes$address() {
+        return infra4j_fp8_gemm_workspace_bytes.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int64_t infra4j_fp8_gemm_workspace_bytes(const infra4j_fp8_gemm_problem *problem)
+     * }
+     */
+    public static long infra4j_fp8_gemm_workspace_bytes(MemorySegment problem) {
+        var mh$ = infra4j_fp8_gemm_workspace_bytes.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("infra4j_fp8_gemm_workspace_bytes", problem);
+            }
+            return (long)mh$.invokeExact(problem);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class infra4j_fp8_gemm {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
             Infra4jKernels.C_POINTER,
             Infra4jKernels.C_POINTER,
             Infra4jKernels.C_POINTER,
@@ -913,7 +974,7 @@ public class Infra4jKernels extends Infra4jKernels$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem *problem, const void *a, const float *sa, const void *b, const float *sb, const int32_t *m_indices, const int32_t *masked_m, void *d, void *stream)
+     * int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem *problem, const void *a, const float *sa, const void *b, const float *sb, const int32_t *m_indices, const int32_t *masked_m, void *d, void *workspace, void *stream)
      * }
      */
     public static FunctionDescriptor infra4j_fp8_gemm$descriptor() {
@@ -923,7 +984,7 @@ public class Infra4jKernels extends Infra4jKernels$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem *problem, const void *a, const float *sa, const void *b, const float *sb, const int32_t *m_indices, const int32_t *masked_m, void *d, void *stream)
+     * int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem *problem, const void *a, const float *sa, const void *b, const float *sb, const int32_t *m_indices, const int32_t *masked_m, void *d, void *workspace, void *stream)
      * }
      */
     public static MethodHandle infra4j_fp8_gemm$handle() {
@@ -933,7 +994,7 @@ public class Infra4jKernels extends Infra4jKernels$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem *problem, const void *a, const float *sa, const void *b, const float *sb, const int32_t *m_indices, const int32_t *masked_m, void *d, void *stream)
+     * int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem *problem, const void *a, const float *sa, const void *b, const float *sb, const int32_t *m_indices, const int32_t *masked_m, void *d, void *workspace, void *stream)
      * }
      */
     public static MemorySegment infra4j_fp8_gemm$address() {
@@ -942,16 +1003,16 @@ public class Infra4jKernels extends Infra4jKernels$shared {
 
     /**
      * {@snippet lang=c :
-     * int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem *problem, const void *a, const float *sa, const void *b, const float *sb, const int32_t *m_indices, const int32_t *masked_m, void *d, void *stream)
+     * int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem *problem, const void *a, const float *sa, const void *b, const float *sb, const int32_t *m_indices, const int32_t *masked_m, void *d, void *workspace, void *stream)
      * }
      */
-    public static int infra4j_fp8_gemm(MemorySegment problem, MemorySegment a, MemorySegment sa, MemorySegment b, MemorySegment sb, MemorySegment m_indices, MemorySegment masked_m, MemorySegment d, MemorySegment stream) {
+    public static int infra4j_fp8_gemm(MemorySegment problem, MemorySegment a, MemorySegment sa, MemorySegment b, MemorySegment sb, MemorySegment m_indices, MemorySegment masked_m, MemorySegment d, MemorySegment workspace, MemorySegment stream) {
         var mh$ = infra4j_fp8_gemm.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("infra4j_fp8_gemm", problem, a, sa, b, sb, m_indices, masked_m, d, stream);
+                traceDowncall("infra4j_fp8_gemm", problem, a, sa, b, sb, m_indices, masked_m, d, workspace, stream);
             }
-            return (int)mh$.invokeExact(problem, a, sa, b, sb, m_indices, masked_m, d, stream);
+            return (int)mh$.invokeExact(problem, a, sa, b, sb, m_indices, masked_m, d, workspace, stream);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
