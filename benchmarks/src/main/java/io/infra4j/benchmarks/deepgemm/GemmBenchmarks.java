@@ -34,8 +34,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The FP8 GEMM benchmark of the deepgemm issue, on GPU 0: kernel time by CUDA events (median of 20
- * after 5 warm-ups, L2 flushed before each run), TFLOPS = 2 * (rows computed) * n * k / time as
+ * The FP8 GEMM benchmark of the deepgemm issue, on GPU 0: a second of large GEMMs first, then kernel
+ * time by CUDA events (median of 20 after 20 warm-ups, L2 flushed before each run), TFLOPS = 2 * (rows computed) * n * k / time as
  * DeepGEMM counts them, and bytes = A + B + D (+ scales) for the memory-bound decode shapes. Peers in
  * the same command: {@code torch._scaled_mm} with row-wise scales (cuBLASLt, through
  * {@code integration-tests/gpu/torch_gemm_peer.py}, grouped shapes as one call per group) and our own
@@ -122,11 +122,12 @@ public final class GemmBenchmarks {
         Cuda.requireAvailable();
         CudaDevice gpu = Cuda.device(0);
         Device dev = Device.cuda(0);
-        ResultTable table = new ResultTable("FP8 GEMM, 1x128 / 128x128 scales, BF16 out (median of 20, L2 flushed)",
+        ResultTable table = new ResultTable("FP8 GEMM, 1x128 / 128x128 scales, BF16 out (median of 20 after 20 warm-ups, L2 flushed)",
                 "shape", "ms", "TFLOPS", "TB/s", "torch ms", "vs torch", "cuBLASLt ms", "vs cuBLASLt");
         Map<String, double[]> figures = new LinkedHashMap<>();
         try (CudaStream stream = CudaStream.create(gpu);
-             GpuBench bench = GpuBench.open(dev, stream, new GpuBench.Options(5, 20, true))) {
+             GpuBench bench = GpuBench.open(dev, stream, new GpuBench.Options(20, 20, true))) {
+            warmUp(dev, stream);
             for (Config c : configs) {
                 double ms, cublas = Double.NaN;
                 try (TensorScope scope = TensorScope.open(stream); Inputs in = Inputs.random(scope, dev, stream, c)) {
@@ -161,6 +162,25 @@ public final class GemmBenchmarks {
                 .table(targets)
                 .appendTo(Path.of(opt.getOrDefault("--out", "benchmarks/results")));
         System.out.println("results appended to " + md);
+    }
+
+    /**
+     * Before any row is timed: a second of large GEMMs through both backends, so that the first rows
+     * do not measure the clocks coming up from idle, lazy module loading or cuBLASLt's first plan
+     * (earlier runs showed the first two rows 2-5x slower than the same shapes later).
+     */
+    static void warmUp(Device dev, CudaStream stream) {
+        Config big = new Config("warm-up", "dense", 1, 4096, 7168, 7168);
+        try (TensorScope scope = TensorScope.open(stream); Inputs in = Inputs.random(scope, dev, stream, big)) {
+            long end = System.nanoTime() + 1_000_000_000L;
+            while (System.nanoTime() < end) {
+                in.run(GemmOptions.on(stream));
+                if (Fp8Gemm.isCublasLtAvailable()) {
+                    in.run(GemmOptions.on(stream).withBackend(GemmBackend.CUBLASLT));
+                }
+                stream.synchronize();
+            }
+        }
     }
 
     /** The issue's targets against this run's figures. */
