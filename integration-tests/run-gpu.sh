@@ -220,7 +220,7 @@ run() {
   if [ "$what" = all ] || [ "$what" = bench ] || [ "$what" = gemm ]; then
     say "== FP8 GEMM benchmark (torch._scaled_mm peer on the same shapes, cuBLASLt through our bindings)"
     "${jvm[@]}" -cp "$cp" io.infra4j.benchmarks.deepgemm.GemmBenchmarks --configs-out "$logs/gemm-configs.json" >"$logs/gemm.log" 2>&1
-    PYTHONUNBUFFERED=1 timeout "${STAGE_LIMIT_GEMM_PEER:-300}" python3 "$b/torch_gemm_peer.py" --configs "$logs/gemm-configs.json" \
+    PYTHONUNBUFFERED=1 timeout "${STAGE_LIMIT_GEMM_PEER:-300}" python3 "$b/torch_gemm_peer.py" --configs "$logs/gemm-configs.json" --warmup 20 \
         --out "$logs/torch-gemm-peer.json" >"$logs/torch-gemm-peer.log" 2>&1 || say "GEMM peer failed (see torch-gemm-peer.log)"
     tail -n 3 "$logs/torch-gemm-peer.log" | tee -a "$summary"
     timeout "${STAGE_LIMIT_GEMM:-400}" "${jvm[@]}" -Xmx24g -cp "$cp" io.infra4j.benchmarks.deepgemm.GemmBenchmarks \
