@@ -49,11 +49,11 @@ struct GemmParams {
 
 // Shared memory of one CTA: the ring of stages, then the barriers. Every A and B tile starts on a
 // 1024-byte boundary, as the 128-byte swizzle's atoms (8 rows of 128 bytes) must.
-template <int BLOCK_N>
+template <int BLOCK_N, int BLOCK_M = kBlockM>
 struct GemmSmem {
-    static constexpr int kA = kBlockM * kBlockK;  // e4m3 bytes
+    static constexpr int kA = BLOCK_M * kBlockK;  // e4m3 bytes
     static constexpr int kB = BLOCK_N * kBlockK;
-    static constexpr int kSa = kBlockM * 4;
+    static constexpr int kSa = BLOCK_M * 4;
     static constexpr int kStageBytes = kA + kB + kSa;
     static constexpr int kBudget = 232448 - 1024 - 256;  // opt-in maximum, alignment slack, barriers
     static constexpr int kStages = kBudget / kStageBytes > 8 ? 8 : kBudget / kStageBytes;  // 8, 6, 5, 4
@@ -86,7 +86,7 @@ __device__ __forceinline__ int ceil_div(int a, int b) { return (a + b - 1) / b; 
 // The t-th unit of work of this kernel, or false when there are fewer. A unit is CLUSTER tiles side by
 // side (the same rows of A, consecutive tile columns); this CTA takes column `rank` of it. Every role
 // of every CTA calls this with the same t and reads the same memory, so they agree without talking.
-template <int BLOCK_N, int CLUSTER>
+template <int BLOCK_N, int CLUSTER, int BLOCK_M>
 __device__ __forceinline__ bool tile_at(const GemmParams& p, int t, int rank, Tile& tile) {
     const int n_units = ceil_div(p.n_tiles, CLUSTER);
     int unit_col;
@@ -95,7 +95,7 @@ __device__ __forceinline__ bool tile_at(const GemmParams& p, int t, int rank, Ti
         for (;; ++g) {
             if (g == p.groups) return false;
             int rows = min(max(p.masked_m[g], 0), p.m);
-            int count = ceil_div(rows, kBlockM) * n_units;
+            int count = ceil_div(rows, BLOCK_M) * n_units;
             if (t < count) {
                 tile.m_valid = rows;
                 break;
@@ -103,7 +103,7 @@ __device__ __forceinline__ bool tile_at(const GemmParams& p, int t, int rank, Ti
             t -= count;
         }
         tile.group = g;
-        tile.m0 = t / n_units * kBlockM;
+        tile.m0 = t / n_units * BLOCK_M;
         unit_col = t % n_units;
         tile.a_row = g * p.m + tile.m0;
         tile.sa_row = g * p.k_blocks;
@@ -125,7 +125,7 @@ __device__ __forceinline__ bool tile_at(const GemmParams& p, int t, int rank, Ti
         int band_units = p.band * p.m_tiles;
         int b = t / band_units, r = t % band_units;
         int width = min(p.band, n_units - b * p.band);
-        tile.m0 = r / width * kBlockM;
+        tile.m0 = r / width * BLOCK_M;
         unit_col = b * p.band + r % width;
         tile.m_valid = p.m;
         tile.a_row = tile.m0;
@@ -135,7 +135,7 @@ __device__ __forceinline__ bool tile_at(const GemmParams& p, int t, int rank, Ti
             // A tile lies in one group's segment (segments are padded to 128 rows); its first row names
             // the group unless the segment is all padding, which no row of it needs.
             int g = -1;
-            for (int i = tile.m0; i < min(tile.m0 + kBlockM, p.m) && g < 0; ++i) g = p.m_indices[i];
+            for (int i = tile.m0; i < min(tile.m0 + BLOCK_M, p.m) && g < 0; ++i) g = p.m_indices[i];
             tile.group = g < p.groups ? g : -1;  // -1: nothing to compute (an id out of range is skipped, never read)
         }
     }
@@ -148,11 +148,14 @@ __device__ __forceinline__ bool tile_at(const GemmParams& p, int t, int rank, Ti
 
 // CLUSTER 2: the two CTAs of a cluster compute tiles side by side and each loads half of their common
 // A tile, multicast into both (TMA reads from L2 are what bounds this kernel: DESIGN.md §5).
-template <int BLOCK_N, int CLUSTER>
+// BLOCK_M 128: the math warpgroups take 64 rows each; 64 (decode-sized m): they take half the columns
+// each, so that no shared memory goes to rows that do not exist.
+template <int BLOCK_N, int CLUSTER, int BLOCK_M = kBlockM>
 __global__ void __launch_bounds__(kThreads, 1)
     fp8_gemm_kernel(const __grid_constant__ GemmParams p, const __grid_constant__ CUtensorMap a_map,
                     const __grid_constant__ CUtensorMap b_map, const __grid_constant__ CUtensorMap sa_map) {
-    using L = GemmSmem<BLOCK_N>;
+    static_assert(BLOCK_M == 128 || (BLOCK_M == 64 && CLUSTER == 1), "64-row tiles run without clusters");
+    using L = GemmSmem<BLOCK_N, BLOCK_M>;
     constexpr int kStages = L::kStages;
     extern __shared__ uint8_t smem_raw[];
     uint8_t* smem = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
@@ -184,7 +187,7 @@ __global__ void __launch_bounds__(kThreads, 1)
         if (threadIdx.x == 0) {
             int it = 0;
             Tile tile;
-            for (int t = first; tile_at<BLOCK_N, CLUSTER>(p, t, rank, tile); t += step) {
+            for (int t = first; tile_at<BLOCK_N, CLUSTER, BLOCK_M>(p, t, rank, tile); t += step) {
                 if (tile.group < 0) continue;
                 for (int kb = tile.kb_begin; kb < tile.kb_end; ++kb, ++it) {
                     const int s = it % kStages;
@@ -193,7 +196,7 @@ __global__ void __launch_bounds__(kThreads, 1)
                     mbar_wait(&empty[s], parity);
                     mbar_arrive_expect_tx(&full[s], L::kA + L::kB + L::kSa);
                     if constexpr (CLUSTER > 1) {
-                        constexpr int kHalf = kBlockM / CLUSTER;
+                        constexpr int kHalf = BLOCK_M / CLUSTER;
                         tma_load_2d_multicast(a_dst + rank * kHalf * kBlockK, &a_map, &full[s], kb * kBlockK,
                                               tile.a_row + rank * kHalf, static_cast<uint16_t>((1 << CLUSTER) - 1));
                     } else {
@@ -206,28 +209,32 @@ __global__ void __launch_bounds__(kThreads, 1)
         }
     } else {
         setmaxnreg_inc<232>();
-        const int math = wg - 1;  // rows math*64 .. +63 of the tile
+        const int math = wg - 1;
         const int warp = (threadIdx.x / 32) % 4;
         const int lane = threadIdx.x % 32;
         const int row_in_wg = warp * 16 + lane / 4;  // accumulator rows: this and this + 8
-        // A tile of 256 columns is two wgmma widths of 128: each is summed into `part` and promoted in
-        // turn, so that acc (128 registers) and part (64) fit beside each other.
-        constexpr int kWgN = BLOCK_N == 256 ? 128 : BLOCK_N;
-        constexpr int kHalves = BLOCK_N / kWgN;
-        float acc[BLOCK_N / 2];
+        // This warpgroup's part of the tile: rows row_off .. +63, columns col_off .. + kCols - 1.
+        constexpr int kCols = BLOCK_M == 128 ? BLOCK_N : BLOCK_N / 2;
+        const int row_off = BLOCK_M == 128 ? math * 64 : 0;
+        const int col_off = BLOCK_M == 128 ? 0 : math * kCols;
+        // 256 columns are two wgmma widths of 128: each is summed into `part` and promoted in turn, so
+        // that acc (128 registers) and part (64) fit beside each other.
+        constexpr int kWgN = kCols == 256 ? 128 : kCols;
+        constexpr int kHalves = kCols / kWgN;
+        float acc[kCols / 2];
         float part[kWgN / 2];
         int it = 0;
         Tile tile;
-        for (int t = first; tile_at<BLOCK_N, CLUSTER>(p, t, rank, tile); t += step) {
+        for (int t = first; tile_at<BLOCK_N, CLUSTER, BLOCK_M>(p, t, rank, tile); t += step) {
             if (tile.group < 0) continue;
 #pragma unroll
-            for (int i = 0; i < BLOCK_N / 2; ++i) acc[i] = 0.f;
-            // B's scales of this tile: its columns meet at most two 128-wide blocks (BLOCK_N 192 may start
-            // mid-block; 256 starts on one). A column tile past n (the spare of a cluster) reads the last
-            // block's scales.
-            const int nb0 = min(tile.n0 / kBlockK, p.n_scale_blocks - 1);
+            for (int i = 0; i < kCols / 2; ++i) acc[i] = 0.f;
+            // B's scales of these columns: they meet at most two 128-wide blocks (192 may start mid-block;
+            // 256 starts on one). A column tile past n (the spare of a cluster) reads the last block's.
+            const int n0w = tile.n0 + col_off;
+            const int nb0 = min(n0w / kBlockK, p.n_scale_blocks - 1);
             const int nb1 = min(nb0 + 1, p.n_scale_blocks - 1);
-            const int split_j = ((nb0 + 1) * kBlockK - tile.n0) / 8;  // 8-column groups before block nb0 + 1
+            const int split_j = ((nb0 + 1) * kBlockK - n0w) / 8;  // 8-column groups before block nb0 + 1
             const float* sb0 = p.sb + (static_cast<int64_t>(tile.group) * p.n_scale_blocks + nb0) * p.k_blocks;
             const float* sb1 = p.sb + (static_cast<int64_t>(tile.group) * p.n_scale_blocks + nb1) * p.k_blocks;
             for (int kb = tile.kb_begin; kb < tile.kb_end; ++kb, ++it) {
@@ -235,10 +242,10 @@ __global__ void __launch_bounds__(kThreads, 1)
                 const float b_lo = __ldg(sb0 + kb);
                 const float b_hi = __ldg(sb1 + kb);
                 mbar_wait(&full[s], (it / kStages) & 1);
-                const uint32_t a_base = smem_u32(smem + s * L::kA + math * 64 * kBlockK);
-                const uint32_t b_base = smem_u32(smem + L::kOffB + s * L::kB);
+                const uint32_t a_base = smem_u32(smem + s * L::kA + row_off * kBlockK);
+                const uint32_t b_base = smem_u32(smem + L::kOffB + s * L::kB + col_off * kBlockK);
                 const uint64_t da = sw128_desc(a_base, 16, 1024);
-                const float* sa = reinterpret_cast<const float*>(smem + L::kOffSa + s * L::kSa) + math * 64;
+                const float* sa = reinterpret_cast<const float*>(smem + L::kOffSa + s * L::kSa) + row_off;
                 const float a0 = sa[row_in_wg], a1 = sa[row_in_wg + 8];
                 const float lo0 = a0 * b_lo, lo1 = a1 * b_lo, hi0 = a0 * b_hi, hi1 = a1 * b_hi;
 #pragma unroll
@@ -279,17 +286,17 @@ __global__ void __launch_bounds__(kThreads, 1)
                     }
                 }
             }
-            const int r0 = tile.m0 + math * 64 + row_in_wg;
+            const int r0 = tile.m0 + row_off + row_in_wg;
             const int64_t out_row0 = (p.kind == INFRA4J_FP8_GEMM_MASKED) ? static_cast<int64_t>(tile.group) * p.m : 0;
-            const int col0 = tile.n0 + 2 * (lane % 4);
+            const int col0 = n0w + 2 * (lane % 4);
             // Split-K exists for the narrow tiles only (the host never splits wider ones): its epilogue
             // would cost the wide tiles registers they do not have.
-            if (BLOCK_N <= 128 && p.k_splits > 1) {
+            if (kCols <= 128 && p.k_splits > 1) {
                 // Split-K: this CTA's FP32 partial sums go to its slab; the last split of the tile to
                 // finish adds the slabs in split order (the same sum on every run) and writes D.
                 float* mine = p.partial + static_cast<int64_t>(tile.split) * p.m * p.n;
 #pragma unroll
-                for (int j = 0; j < BLOCK_N / 8; ++j) {
+                for (int j = 0; j < kCols / 8; ++j) {
                     const int col = col0 + 8 * j;
 #pragma unroll
                     for (int h = 0; h < 2; ++h) {
@@ -308,11 +315,11 @@ __global__ void __launch_bounds__(kThreads, 1)
                 if (!last_split) continue;
                 __threadfence();
 #pragma unroll
-                for (int i = 0; i < BLOCK_N / 2; ++i) acc[i] = 0.f;
+                for (int i = 0; i < kCols / 2; ++i) acc[i] = 0.f;
                 for (int sp = 0; sp < p.k_splits; ++sp) {
                     const float* slab_sp = p.partial + static_cast<int64_t>(sp) * p.m * p.n;
 #pragma unroll
-                    for (int j = 0; j < BLOCK_N / 8; ++j) {
+                    for (int j = 0; j < kCols / 8; ++j) {
                         const int col = col0 + 8 * j;
 #pragma unroll
                         for (int h = 0; h < 2; ++h) {
@@ -328,7 +335,7 @@ __global__ void __launch_bounds__(kThreads, 1)
             }
             // Epilogue: BF16 pairs straight to global memory, rows and columns bounded.
 #pragma unroll
-            for (int j = 0; j < BLOCK_N / 8; ++j) {
+            for (int j = 0; j < kCols / 8; ++j) {
                 const int col = col0 + 8 * j;
                 if (col >= p.n) continue;
 #pragma unroll

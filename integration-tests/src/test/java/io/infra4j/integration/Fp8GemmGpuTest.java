@@ -287,7 +287,9 @@ class Fp8GemmGpuTest {
     static Stream<Arguments> maskedGroups() {
         return Stream.of(Arguments.of(new int[] {0, 1, 129, 320, 77}, 320, 256, 512, 0),
                 Arguments.of(new int[] {20, 0, 3}, 64, 576, 256, 64), Arguments.of(new int[] {256, 256}, 256, 192, 128, 192),
-                Arguments.of(new int[] {130, 7}, 256, 512, 256, 256));
+                Arguments.of(new int[] {130, 7}, 256, 512, 256, 256),
+                // few rows per group: tiles of 64 rows (the warpgroups split the columns)
+                Arguments.of(new int[] {33, 64, 0, 5}, 96, 384, 256, 0));
     }
 
     @ParameterizedTest(name = "counts={0} mMax={1} n={2} k={3} blockN={4}")
