@@ -103,6 +103,27 @@ class Fp8GemmTest {
         }
     }
 
+    /** A's scales as the M-major view the kernels read give the same bits as the row-major ones. */
+    @Test
+    void mnMajorScalesGiveTheSameProduct() {
+        int m = 7, n = 128, k = 384;
+        Tensor scales = scales(m, k / 128);
+        Fp8Tensor b = new Fp8Tensor(e4m3(n, k), scales(1, k / 128));
+        Tensor values = e4m3(m, k);
+        Tensor d1 = poisoned(m, n);
+        Tensor d2 = poisoned(m, n);
+        Fp8Gemm.gemmNt(new Fp8Tensor(values, scales), b, d1, GemmOptions.defaults());
+        try (Tensor mn = Fp8Quant.toMnMajor(scales, io.infra4j.ffm.CudaStream.legacyDefault())) {
+            assertTrue(Fp8Quant.isMnMajor(mn));
+            Fp8Gemm.gemmNt(new Fp8Tensor(values, mn), b, d2, GemmOptions.defaults());
+        }
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                assertEquals(d1.getBits(i, j), d2.getBits(i, j), "d[" + i + "," + j + "]");
+            }
+        }
+    }
+
     @Test
     void contiguousUsesEachRowsGroupAndSkipsPadding() {
         int groups = 3, n = 64, k = 128, m = 256;
