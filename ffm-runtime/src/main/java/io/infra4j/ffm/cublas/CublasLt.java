@@ -1,9 +1,9 @@
 package io.infra4j.ffm.cublas;
 
 import io.infra4j.bindings.cublaslt.CublasLtLib;
+import io.infra4j.ffm.LibraryProbe;
 import io.infra4j.ffm.LibrarySpec;
 import io.infra4j.ffm.NativeLibrary;
-import io.infra4j.ffm.NativeLibraryNotFoundException;
 
 /**
  * cuBLASLt as Java sees it: whether libcublasLt can be used here, its version, and the one place
@@ -18,43 +18,16 @@ public final class CublasLt {
     /** The first cuBLAS with the 1 x 128 and 128 x 128 FP32 block scales on Hopper (12.9.0). */
     public static final long BLOCK_SCALING_VERSION = 120900;
 
-    /** The outcome of probing libcublasLt once per process. */
-    private record Probe(boolean available, String reason, long version) {}
-
-    private static volatile Probe probe;
+    private static final LibraryProbe PROBE = new LibraryProbe(LibrarySpec.CUBLASLT, "cublasLtGetVersion", () -> {
+        long version = CublasLtLib.cublasLtGetVersion();
+        return version > 0 ? LibraryProbe.Result.of(version)
+                : LibraryProbe.Result.failed("cublasLtGetVersion returned " + version);
+    });
 
     private CublasLt() {}
 
-    private static Probe probe() {
-        Probe p = probe;
-        if (p == null) {
-            synchronized (CublasLt.class) {
-                p = probe;
-                if (p == null) {
-                    p = runProbe();
-                    probe = p;
-                }
-            }
-        }
-        return p;
-    }
-
-    private static Probe runProbe() {
-        try {
-            NativeLibrary.load(LibrarySpec.CUBLASLT);
-        } catch (NativeLibraryNotFoundException | UnsatisfiedLinkError e) {
-            return new Probe(false, "libcublasLt could not be loaded: " + e.getMessage(), 0);
-        }
-        // A library of that name that lacks cuBLASLt's symbols fails here, as a LinkageError.
-        try {
-            long version = CublasLtLib.cublasLtGetVersion();
-            if (version <= 0) {
-                return new Probe(false, "cublasLtGetVersion returned " + version, 0);
-            }
-            return new Probe(true, "", version);
-        } catch (LinkageError e) {
-            return new Probe(false, "libcublasLt loaded but does not answer cublasLtGetVersion: " + e, 0);
-        }
+    private static LibraryProbe.Result probe() {
+        return PROBE.get();
     }
 
     /** Whether cuBLASLt can be used: libcublasLt loads and reports its version. */
@@ -69,7 +42,7 @@ public final class CublasLt {
 
     /** Throws {@link CublasLtUnavailableException} saying why cuBLASLt cannot be used here. */
     public static void requireAvailable() {
-        Probe p = probe();
+        LibraryProbe.Result p = probe();
         if (!p.available()) {
             throw new CublasLtUnavailableException(p.reason());
         }

@@ -3,9 +3,9 @@ package io.infra4j.ffm.nccl;
 import static io.infra4j.bindings.nccl.NcclLib.C_INT;
 
 import io.infra4j.bindings.nccl.NcclLib;
+import io.infra4j.ffm.LibraryProbe;
 import io.infra4j.ffm.LibrarySpec;
 import io.infra4j.ffm.NativeLibrary;
-import io.infra4j.ffm.NativeLibraryNotFoundException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -18,44 +18,19 @@ import java.lang.foreign.MemorySegment;
  * nvidia-nccl wheel, ...); {@link #unavailableReason()} says why. A communicator also needs CUDA.
  */
 public final class Nccl {
-    /** The outcome of probing libnccl once per process. */
-    private record Probe(boolean available, String reason, int version) {}
-
-    private static volatile Probe probe;
-
-    private Nccl() {}
-
-    private static Probe probe() {
-        Probe p = probe;
-        if (p == null) {
-            synchronized (Nccl.class) {
-                p = probe;
-                if (p == null) {
-                    p = runProbe();
-                    probe = p;
-                }
-            }
-        }
-        return p;
-    }
-
-    private static Probe runProbe() {
-        try {
-            NativeLibrary.load(LibrarySpec.NCCL);
-        } catch (NativeLibraryNotFoundException | UnsatisfiedLinkError e) {
-            return new Probe(false, "libnccl could not be loaded: " + e.getMessage(), 0);
-        }
-        // A library of that name that lacks NCCL's symbols fails here, as a LinkageError.
+    private static final LibraryProbe PROBE = new LibraryProbe(LibrarySpec.NCCL, "ncclGetVersion", () -> {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(C_INT);
             int status = NcclLib.ncclGetVersion(out);
-            if (status != 0) {
-                return new Probe(false, "ncclGetVersion returned " + status, 0);
-            }
-            return new Probe(true, "", out.get(C_INT, 0));
-        } catch (LinkageError e) {
-            return new Probe(false, "libnccl loaded but does not answer ncclGetVersion: " + e, 0);
+            return status == 0 ? LibraryProbe.Result.of(out.get(C_INT, 0))
+                    : LibraryProbe.Result.failed("ncclGetVersion returned " + status);
         }
+    });
+
+    private Nccl() {}
+
+    private static LibraryProbe.Result probe() {
+        return PROBE.get();
     }
 
     /** Whether NCCL can be used: libnccl loads and reports its version. */
@@ -70,7 +45,7 @@ public final class Nccl {
 
     /** Throws {@link NcclUnavailableException} saying why NCCL cannot be used here. */
     public static void requireAvailable() {
-        Probe p = probe();
+        LibraryProbe.Result p = probe();
         if (!p.available()) {
             throw new NcclUnavailableException(p.reason());
         }
@@ -78,7 +53,7 @@ public final class Nccl {
 
     /** The loaded library's version code ({@code 22803} for 2.28.3), 0 when NCCL is unavailable. */
     public static int version() {
-        return probe().version();
+        return (int) probe().version();
     }
 
     /** The version of the loaded library as {@code 2.28.3}, or {@code none}. */
