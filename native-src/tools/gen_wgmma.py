@@ -96,7 +96,7 @@ def ss_fp8(n):
         '        : "l"(desc_a), "l"(desc_b), "r"(scale_d));',
         "}"])
 
-FP8_WIDTHS = (64, 128, 192)
+FP8_WIDTHS = (8, 16, 32, 64, 128, 192)
 fp8 = [FP8_HEADER]
 fp8 += [ss_fp8(n) for n in FP8_WIDTHS]
 fp8.append("// Keeps the compiler from moving accumulator reads or writes across an asynchronous wgmma.")

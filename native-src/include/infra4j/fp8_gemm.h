@@ -45,7 +45,7 @@ typedef struct infra4j_fp8_gemm_problem {
     int32_t k;           /* a multiple of 128 */
     int32_t groups;      /* 1 for DENSE */
     int32_t expected_m;  /* MASKED: the expected valid rows per group (0: m) */
-    int32_t block_n;     /* tile width: 0 chooses; else 64, 128, 192 or 256 (debugging and tuning) */
+    int32_t block_n;     /* tile width: 0 chooses; else 16, 32, 64, 128, 192 or 256 (tuning, tests) */
     int32_t num_sms;     /* persistent CTAs: 0 is one per multiprocessor */
 } infra4j_fp8_gemm_problem;
 

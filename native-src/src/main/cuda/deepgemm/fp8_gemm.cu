@@ -25,7 +25,8 @@ bool valid(const infra4j_fp8_gemm_problem* p) {
                 p->kind == INFRA4J_FP8_GEMM_MASKED;
     bool sizes = p->m >= 0 && p->n > 0 && p->n % 16 == 0 && p->k > 0 && p->k % INFRA4J_FP8_BLOCK == 0 &&
                  p->groups > 0 && (p->kind != INFRA4J_FP8_GEMM_DENSE || p->groups == 1);
-    bool block = p->block_n == 0 || p->block_n == 64 || p->block_n == 128 || p->block_n == 192 || p->block_n == 256;
+    bool block = p->block_n == 0 || p->block_n == 16 || p->block_n == 32 || p->block_n == 64 || p->block_n == 128 ||
+                 p->block_n == 192 || p->block_n == 256;
     // TMA boxes address rows with 32-bit coordinates.
     bool fits = static_cast<int64_t>(p->groups) * std::max(p->m, p->n) < (int64_t{1} << 31);
     return kind && sizes && block && fits && p->num_sms >= 0 && p->expected_m >= 0;
@@ -98,8 +99,8 @@ void choose_tile(const infra4j_fp8_gemm_problem* p, int sms, int* block_m, int* 
     if (forced == 0) {
         if (const char* v = std::getenv("INFRA4J_FP8_GEMM_BLOCK_N")) forced = std::atoi(v);
     }
-    const bool forced_ok = forced == 64 || forced == 128 || forced == 192 || forced == 256;
-    if (bm == 64 && (forced == 64 || forced == 192)) bm = 128;  // 64-row tiles come 128 or 256 wide
+    const bool forced_ok = forced == 16 || forced == 32 || forced == 64 || forced == 128 || forced == 192 || forced == 256;
+    if (bm == 64 && forced == 192) bm = 128;  // 64-row tiles split their columns in two 8-aligned halves
     *block_m = bm;
     if (forced_ok) {
         *block_n = forced;
@@ -107,8 +108,8 @@ void choose_tile(const infra4j_fp8_gemm_problem* p, int sms, int* block_m, int* 
     }
     int best = 128;
     int64_t best_cost = INT64_MAX;
-    for (int bn : {256, 192, 128, 64}) {
-        if (bm == 64 && (bn == 64 || bn == 192)) continue;
+    for (int bn : {256, 192, 128, 64, 32}) {  // 16 only when asked: it measured slower wherever 32 ran
+        if (bm == 64 && bn == 192) continue;
         const int64_t cost = (tile_count(p, bm, bn) + sms - 1) / sms * (bm + bn);
         if (cost < best_cost) {
             best = bn;
@@ -136,7 +137,7 @@ int choose_splits(const infra4j_fp8_gemm_problem* p, int block_m, int block_n, i
 // measured level with single CTAs (DESIGN.md §5), as each multiprocessor's intake, not L2, is the bound.
 bool use_cluster(const infra4j_fp8_gemm_problem* p, int block_m, int block_n) {
     const char* v = std::getenv("INFRA4J_FP8_GEMM_CLUSTER");
-    return v != nullptr && std::atoi(v) == 2 && block_m == 128 && (p->n + block_n - 1) / block_n >= 2;
+    return v != nullptr && std::atoi(v) == 2 && block_m == 128 && block_n >= 64 && (p->n + block_n - 1) / block_n >= 2;
 }
 
 LaunchPlan plan_for(const infra4j_fp8_gemm_problem* p, int sms) {
@@ -253,6 +254,8 @@ INFRA4J_API int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem* problem, const 
     if (a == nullptr || sa == nullptr || b == nullptr || sb == nullptr || d == nullptr) {
         return INFRA4J_ERROR_INVALID_ARGUMENT;
     }
+    // The epilogue stores 16-byte chunks of D.
+    if (reinterpret_cast<uintptr_t>(d) % 16 != 0) return INFRA4J_ERROR_INVALID_ARGUMENT;
     if ((problem->kind == INFRA4J_FP8_GEMM_CONTIGUOUS) != (m_indices != nullptr)) return INFRA4J_ERROR_INVALID_ARGUMENT;
     if ((problem->kind == INFRA4J_FP8_GEMM_MASKED) != (masked_m != nullptr)) return INFRA4J_ERROR_INVALID_ARGUMENT;
     if (problem->m == 0) return INFRA4J_OK;
@@ -262,10 +265,17 @@ INFRA4J_API int infra4j_fp8_gemm(const infra4j_fp8_gemm_problem* problem, const 
     if (plan.splits > 1 && workspace == nullptr) return INFRA4J_ERROR_INVALID_ARGUMENT;
     void* w = workspace;
     if (plan.block_m == 64) {
-        return plan.block_n == 256 ? launch<256, 1, 64>(problem, a, sa, b, sb, m_indices, masked_m, d, w, plan, s, sms)
-                                   : launch<128, 1, 64>(problem, a, sa, b, sb, m_indices, masked_m, d, w, plan, s, sms);
+        switch (plan.block_n) {
+            case 256: return launch<256, 1, 64>(problem, a, sa, b, sb, m_indices, masked_m, d, w, plan, s, sms);
+            case 128: return launch<128, 1, 64>(problem, a, sa, b, sb, m_indices, masked_m, d, w, plan, s, sms);
+            case 64: return launch<64, 1, 64>(problem, a, sa, b, sb, m_indices, masked_m, d, w, plan, s, sms);
+            case 32: return launch<32, 1, 64>(problem, a, sa, b, sb, m_indices, masked_m, d, w, plan, s, sms);
+            default: return launch<16, 1, 64>(problem, a, sa, b, sb, m_indices, masked_m, d, w, plan, s, sms);
+        }
     }
     switch (plan.block_n * (plan.pair ? -1 : 1)) {
+        case 16: return launch<16, 1>(problem, a, sa, b, sb, m_indices, masked_m, d, w, plan, s, sms);
+        case 32: return launch<32, 1>(problem, a, sa, b, sb, m_indices, masked_m, d, w, plan, s, sms);
         case 256: return launch<256, 1>(problem, a, sa, b, sb, m_indices, masked_m, d, w, plan, s, sms);
         case -256: return launch<256, 2>(problem, a, sa, b, sb, m_indices, masked_m, d, w, plan, s, sms);
         case 64: return launch<64, 1>(problem, a, sa, b, sb, m_indices, masked_m, d, w, plan, s, sms);

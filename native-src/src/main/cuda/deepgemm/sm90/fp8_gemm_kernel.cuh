@@ -47,20 +47,25 @@ struct GemmParams {
     __nv_bfloat16* d;
 };
 
-// Shared memory of one CTA: the ring of stages, then the barriers. Every A and B tile starts on a
-// 1024-byte boundary, as the 128-byte swizzle's atoms (8 rows of 128 bytes) must.
+// Shared memory of one CTA: the ring of stages, each math warp's output staging, then the barriers.
+// Every A and B tile starts on a 1024-byte boundary, as the 128-byte swizzle's atoms (8 rows of 128
+// bytes) must.
 template <int BLOCK_N, int BLOCK_M = kBlockM>
 struct GemmSmem {
     static constexpr int kA = BLOCK_M * kBlockK;  // e4m3 bytes
     static constexpr int kB = BLOCK_N * kBlockK;
     static constexpr int kSa = BLOCK_M * 4;
     static constexpr int kStageBytes = kA + kB + kSa;
-    static constexpr int kBudget = 232448 - 1024 - 256;  // opt-in maximum, alignment slack, barriers
-    static constexpr int kStages = kBudget / kStageBytes > 8 ? 8 : kBudget / kStageBytes;  // 8, 6, 5, 4
+    static constexpr int kOutWarp = 16 * 128;  // a warp's 16 rows x 64 BF16 columns, staged for 16-byte stores
+    static constexpr int kBudget = 232448 - 1024 - 256 - kConsumerWarps * kOutWarp;
+    // Narrow tiles (decode) keep more stages in flight: their time is the latency of memory.
+    static constexpr int kStages = kBudget / kStageBytes > 16 ? 16 : kBudget / kStageBytes;
     static constexpr int kOffB = kStages * kA;
     static constexpr int kOffSa = kOffB + kStages * kB;
-    static constexpr int kOffBars = kOffSa + kStages * kSa;
+    static constexpr int kOffOut = kOffSa + kStages * kSa;
+    static constexpr int kOffBars = kOffOut + kConsumerWarps * kOutWarp;
     static constexpr int kAlloc = kOffBars + 2 * kStages * 8 + 1024;
+    static_assert(2 * kStages * 8 <= 256, "the barriers fit the room kept for them");
     static_assert(kB % 1024 == 0, "B tiles stay 1024-aligned");
     static_assert(kStages >= 4, "a ring of at least four stages");
     static_assert(kAlloc <= 232448, "fits the opt-in shared memory of an sm_90 CTA");
@@ -221,8 +226,16 @@ __global__ void __launch_bounds__(kThreads, 1)
         // that acc (128 registers) and part (64) fit beside each other.
         constexpr int kWgN = kCols == 256 ? 128 : kCols;
         constexpr int kHalves = kCols / kWgN;
+        // Widths other than 192 start on a 128-column block of B's scales, so which scale each column
+        // takes is known at compile time (half 1 of 256 columns is the next block).
+        constexpr bool kScaleFixed = BLOCK_N != 192;
+
+        // Up to 64 columns per warpgroup, a second `part` lets one block's products run while the one
+        // before is promoted (at 128 columns it spilled; 256 have no registers for it).
+        constexpr bool kPipelined = kHalves == 1 && kWgN <= 128;
         float acc[kCols / 2];
         float part[kWgN / 2];
+        float part2[kPipelined ? kWgN / 2 : 1];
         int it = 0;
         Tile tile;
         for (int t = first; tile_at<BLOCK_N, CLUSTER, BLOCK_M>(p, t, rank, tile); t += step) {
@@ -237,52 +250,136 @@ __global__ void __launch_bounds__(kThreads, 1)
             const int split_j = ((nb0 + 1) * kBlockK - n0w) / 8;  // 8-column groups before block nb0 + 1
             const float* sb0 = p.sb + (static_cast<int64_t>(tile.group) * p.n_scale_blocks + nb0) * p.k_blocks;
             const float* sb1 = p.sb + (static_cast<int64_t>(tile.group) * p.n_scale_blocks + nb1) * p.k_blocks;
-            for (int kb = tile.kb_begin; kb < tile.kb_end; ++kb, ++it) {
-                const int s = it % kStages;
-                const float b_lo = __ldg(sb0 + kb);
-                const float b_hi = __ldg(sb1 + kb);
-                mbar_wait(&full[s], (it / kStages) & 1);
-                const uint32_t a_base = smem_u32(smem + s * L::kA + row_off * kBlockK);
-                const uint32_t b_base = smem_u32(smem + L::kOffB + s * L::kB + col_off * kBlockK);
-                const uint64_t da = sw128_desc(a_base, 16, 1024);
+            // Block kb's products into `buf`: four k32 steps, one commit group.
+            auto issue = [&](float(&buf)[kWgN / 2], int s, int h) {
+                const uint64_t da = sw128_desc(smem_u32(smem + s * L::kA + row_off * kBlockK), 16, 1024);
+                const uint64_t db =
+                    sw128_desc(smem_u32(smem + L::kOffB + s * L::kB + (col_off + h * kWgN) * kBlockK), 16, 1024);
+                wgmma_fence_operand(buf);
+                wgmma_fence();
+#pragma unroll
+                for (int kk = 0; kk < kBlockK / 32; ++kk) {
+                    // k32 of e4m3 is 32 bytes along the 128-byte rows; the address field counts 16 bytes.
+                    if constexpr (kWgN == 8) wgmma_m64n8k32_e4m3(buf, da + kk * 2, db + kk * 2, kk);
+                    if constexpr (kWgN == 16) wgmma_m64n16k32_e4m3(buf, da + kk * 2, db + kk * 2, kk);
+                    if constexpr (kWgN == 32) wgmma_m64n32k32_e4m3(buf, da + kk * 2, db + kk * 2, kk);
+                    if constexpr (kWgN == 64) wgmma_m64n64k32_e4m3(buf, da + kk * 2, db + kk * 2, kk);
+                    if constexpr (kWgN == 128) wgmma_m64n128k32_e4m3(buf, da + kk * 2, db + kk * 2, kk);
+                    if constexpr (kWgN == 192) wgmma_m64n192k32_e4m3(buf, da + kk * 2, db + kk * 2, kk);
+                }
+                wgmma_commit();
+            };
+            // This warp is done with stage s (in every CTA that writes into it).
+            auto release = [&](int s) {
+                __syncwarp();
+                if (lane == 0) {
+                    if constexpr (CLUSTER > 1) {
+#pragma unroll
+                        for (int c = 0; c < CLUSTER; ++c) mbar_arrive_cluster(&empty[s], c);
+                    } else {
+                        mbar_arrive(&empty[s]);
+                    }
+                }
+            };
+            // acc += buf * (sa * sb): the FP32 promotion of one block's sums (Scales: this thread's two
+            // rows times the B block of the columns before and from split_j).
+            struct Scales {
+                float lo0, lo1, hi0, hi1;
+            };
+            auto promote = [&](const float(&buf)[kWgN / 2], const Scales& sc, int h) {
+#pragma unroll
+                for (int j = 0; j < kWgN / 8; ++j) {
+                    const bool lo = kScaleFixed ? h * kWgN < kBlockK : h * kWgN / 8 + j < split_j;
+                    const float s0 = lo ? sc.lo0 : sc.hi0, s1 = lo ? sc.lo1 : sc.hi1;
+                    float* out = acc + h * (kWgN / 2) + 4 * j;
+                    out[0] += buf[4 * j + 0] * s0;
+                    out[1] += buf[4 * j + 1] * s0;
+                    out[2] += buf[4 * j + 2] * s1;
+                    out[3] += buf[4 * j + 3] * s1;
+                }
+            };
+            // B's scales are read one block ahead, so that no promotion waits on a global load.
+            float next_lo = tile.kb_begin < tile.kb_end ? __ldg(sb0 + tile.kb_begin) : 0.f;
+            float next_hi = tile.kb_begin < tile.kb_end ? __ldg(sb1 + tile.kb_begin) : 0.f;
+            auto scales_of = [&](int s, int kb) {
+                const float b_lo = next_lo, b_hi = next_hi;
+                if (kb + 1 < tile.kb_end) {
+                    next_lo = __ldg(sb0 + kb + 1);
+                    next_hi = __ldg(sb1 + kb + 1);
+                }
                 const float* sa = reinterpret_cast<const float*>(smem + L::kOffSa + s * L::kSa) + row_off;
                 const float a0 = sa[row_in_wg], a1 = sa[row_in_wg + 8];
-                const float lo0 = a0 * b_lo, lo1 = a1 * b_lo, hi0 = a0 * b_hi, hi1 = a1 * b_hi;
-#pragma unroll
-                for (int h = 0; h < kHalves; ++h) {
-                    const uint64_t db = sw128_desc(b_base + h * kWgN * kBlockK, 16, 1024);
-                    wgmma_fence_operand(part);
-                    wgmma_fence();
-#pragma unroll
-                    for (int kk = 0; kk < kBlockK / 32; ++kk) {
-                        // k32 of e4m3 is 32 bytes along the 128-byte rows; the address field counts 16 bytes.
-                        if constexpr (kWgN == 64) wgmma_m64n64k32_e4m3(part, da + kk * 2, db + kk * 2, kk);
-                        if constexpr (kWgN == 128) wgmma_m64n128k32_e4m3(part, da + kk * 2, db + kk * 2, kk);
-                        if constexpr (kWgN == 192) wgmma_m64n192k32_e4m3(part, da + kk * 2, db + kk * 2, kk);
+                return Scales{a0 * b_lo, a1 * b_lo, a0 * b_hi, a1 * b_hi};
+            };
+            if constexpr (kPipelined) {
+                // One block's products stay in flight while the one before is promoted. The blocks go in
+                // pairs (part2, then part) so that each buffer's role is fixed in the code: ptxas serialises
+                // the wgmmas when it cannot see which registers are still being written.
+                const int n_kb = tile.kb_end - tile.kb_begin;
+                Scales prev_sc{};
+                int prev_s = 0;
+                auto next_block = [&]() {  // waits for the next stage to fill; returns it
+                    const int s = it % kStages;
+                    mbar_wait(&full[s], (it / kStages) & 1);
+                    ++it;
+                    return s;
+                };
+                if (n_kb > 0) {  // one region, so that ptxas sees every path wait for what it issued
+                    prev_s = next_block();
+                    prev_sc = scales_of(prev_s, tile.kb_begin);
+                    issue(part, prev_s, 0);
+                    int i = 1;
+                    for (; i + 1 < n_kb; i += 2) {
+                        int s = next_block();
+                        Scales sc = scales_of(s, tile.kb_begin + i);
+                        issue(part2, s, 0);
+                        wgmma_wait<1>();
+                        wgmma_fence_operand(part);
+                        release(prev_s);
+                        promote(part, prev_sc, 0);
+                        prev_s = s;
+                        prev_sc = sc;
+                        s = next_block();
+                        sc = scales_of(s, tile.kb_begin + i + 1);
+                        issue(part, s, 0);
+                        wgmma_wait<1>();
+                        wgmma_fence_operand(part2);
+                        release(prev_s);
+                        promote(part2, prev_sc, 0);
+                        prev_s = s;
+                        prev_sc = sc;
                     }
-                    wgmma_commit();
-                    wgmma_wait<0>();
-                    wgmma_fence_operand(part);
-                    if (h == kHalves - 1) {
-                        __syncwarp();
-                        if (lane == 0) {  // this warp is done with the stage (in every CTA that writes into it)
-                            if constexpr (CLUSTER > 1) {
-#pragma unroll
-                                for (int c = 0; c < CLUSTER; ++c) mbar_arrive_cluster(&empty[s], c);
-                            } else {
-                                mbar_arrive(&empty[s]);
-                            }
-                        }
+                    if (i < n_kb) {  // an even count: one block left, into part2
+                        const int s = next_block();
+                        const Scales sc = scales_of(s, tile.kb_begin + i);
+                        issue(part2, s, 0);
+                        wgmma_wait<1>();
+                        wgmma_fence_operand(part);
+                        release(prev_s);
+                        promote(part, prev_sc, 0);
+                        wgmma_wait<0>();
+                        wgmma_fence_operand(part2);
+                        release(s);
+                        promote(part2, sc, 0);
+                    } else {
+                        wgmma_wait<0>();
+                        wgmma_fence_operand(part);
+                        release(prev_s);
+                        promote(part, prev_sc, 0);
                     }
+                }
+            } else {
+                for (int kb = tile.kb_begin; kb < tile.kb_end; ++kb, ++it) {
+                    const int s = it % kStages;
+                    mbar_wait(&full[s], (it / kStages) & 1);
+                    const Scales sc = scales_of(s, kb);
 #pragma unroll
-                    for (int j = 0; j < kWgN / 8; ++j) {
-                        const bool lo = h * kWgN / 8 + j < split_j;
-                        const float s0 = lo ? lo0 : hi0, s1 = lo ? lo1 : hi1;
-                        float* out = acc + h * (kWgN / 2) + 4 * j;
-                        out[0] += part[4 * j + 0] * s0;
-                        out[1] += part[4 * j + 1] * s0;
-                        out[2] += part[4 * j + 2] * s1;
-                        out[3] += part[4 * j + 3] * s1;
+                    for (int h = 0; h < kHalves; ++h) {
+                        issue(part, s, h);
+                        wgmma_wait<0>();
+                        wgmma_fence_operand(part);
+                        if (h == kHalves - 1) release(s);
+                        promote(part, sc, h);
                     }
                 }
             }
@@ -333,19 +430,39 @@ __global__ void __launch_bounds__(kThreads, 1)
                     }
                 }
             }
-            // Epilogue: BF16 pairs straight to global memory, rows and columns bounded.
+            // Epilogue: each warp stages its 16 rows, up to 64 columns at a time, in shared memory (16-byte
+            // chunks swizzled by row, so neither side conflicts), then stores whole 16-byte chunks: a
+            // quarter of the store instructions of BF16 pairs, each filling its sectors.
+            constexpr int kOutCols = kCols < 64 ? kCols : 64;  // columns per pass
+            constexpr int kChunks = kOutCols / 8;              // 16-byte chunks per row and pass
+            uint8_t* stage = smem + L::kOffOut + (threadIdx.x / 32 - 4) * L::kOutWarp;
+            const int wr0 = tile.m0 + row_off + warp * 16;  // the warp's first row
 #pragma unroll
-            for (int j = 0; j < kCols / 8; ++j) {
-                const int col = col0 + 8 * j;
-                if (col >= p.n) continue;
+            for (int c = 0; c < kCols / kOutCols; ++c) {
 #pragma unroll
-                for (int h = 0; h < 2; ++h) {
-                    const int r = r0 + 8 * h;
-                    if (r < tile.m_valid) {
+                for (int jj = 0; jj < kChunks; ++jj) {
+#pragma unroll
+                    for (int h = 0; h < 2; ++h) {
+                        const int rr = lane / 4 + 8 * h;
+                        const int j = kChunks * c + jj;
                         __nv_bfloat162 v = __floats2bfloat162_rn(acc[4 * j + 2 * h], acc[4 * j + 2 * h + 1]);
-                        *reinterpret_cast<__nv_bfloat162*>(p.d + (out_row0 + r) * p.n + col) = v;
+                        *reinterpret_cast<__nv_bfloat162*>(stage + rr * 128 + ((jj ^ (rr % 8)) * 16) + 4 * (lane % 4)) = v;
                     }
                 }
+                __syncwarp();
+#pragma unroll
+                for (int i = 0; i < (16 * kChunks + 31) / 32; ++i) {
+                    const int rr = (32 * i + lane) / kChunks;
+                    const int chunk = (32 * i + lane) % kChunks;
+                    if (rr >= 16) break;  // 8 columns: half the lanes have nothing to store
+                    const uint4 v = *reinterpret_cast<const uint4*>(stage + rr * 128 + ((chunk ^ (rr % 8)) * 16));
+                    const int r = wr0 + rr;
+                    const int col = n0w + kOutCols * c + 8 * chunk;
+                    if (r < tile.m_valid && col < p.n) {
+                        *reinterpret_cast<uint4*>(p.d + (out_row0 + r) * p.n + col) = v;
+                    }
+                }
+                __syncwarp();
             }
         }
     }

@@ -12,7 +12,7 @@ import java.util.Objects;
  *
  * @param stream  the CUDA stream the GEMM is queued on (ignored for host tensors)
  * @param backend which implementation computes it
- * @param blockN  the kernel's tile width (64, 128, 192 or 256), or 0 to let it choose; for tuning and tests
+ * @param blockN  the kernel's tile width (16, 32, 64, 128, 192 or 256), or 0 to let it choose; for tuning and tests
  * @param numSms  persistent CTAs of the kernel, or 0 for one per multiprocessor
  */
 public record GemmOptions(CudaStream stream, GemmBackend backend, int blockN, int numSms) {
@@ -20,8 +20,8 @@ public record GemmOptions(CudaStream stream, GemmBackend backend, int blockN, in
     public GemmOptions {
         Objects.requireNonNull(stream, "stream");
         Objects.requireNonNull(backend, "backend");
-        if (blockN != 0 && blockN != 64 && blockN != 128 && blockN != 192 && blockN != 256) {
-            throw new IllegalArgumentException("blockN: expected 0 (choose), 64, 128, 192 or 256, got " + blockN);
+        if (blockN != 0 && blockN != 16 && blockN != 32 && blockN != 64 && blockN != 128 && blockN != 192 && blockN != 256) {
+            throw new IllegalArgumentException("blockN: expected 0 (choose), 16, 32, 64, 128, 192 or 256, got " + blockN);
         }
         if (numSms < 0) {
             throw new IllegalArgumentException("numSms: expected 0 (all) or a positive count, got " + numSms);

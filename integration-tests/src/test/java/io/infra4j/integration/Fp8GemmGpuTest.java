@@ -198,7 +198,10 @@ class Fp8GemmGpuTest {
                 Arguments.of(300, 384, 256, 128), Arguments.of(130, 208, 256, 192), Arguments.of(513, 128, 128, 0),
                 Arguments.of(300, 512, 384, 256), Arguments.of(129, 576, 256, 256), Arguments.of(64, 1600, 512, 256),
                 // few tiles, long K: split over K (4 and 2 splits), partial sums added in the workspace
-                Arguments.of(64, 1024, 4096, 0), Arguments.of(100, 576, 2048, 64));
+                Arguments.of(64, 1024, 4096, 0), Arguments.of(100, 576, 2048, 64),
+                // narrow tiles (decode): 16 and 32 columns, in 64-row and 128-row tiles, split and not
+                Arguments.of(7, 2112, 1024, 16), Arguments.of(64, 208, 2048, 32), Arguments.of(130, 176, 512, 16),
+                Arguments.of(129, 96, 1024, 32), Arguments.of(33, 640, 256, 64));
     }
 
     @ParameterizedTest(name = "m={0} n={1} k={2} blockN={3}")
@@ -289,7 +292,8 @@ class Fp8GemmGpuTest {
                 Arguments.of(new int[] {20, 0, 3}, 64, 576, 256, 64), Arguments.of(new int[] {256, 256}, 256, 192, 128, 192),
                 Arguments.of(new int[] {130, 7}, 256, 512, 256, 256),
                 // few rows per group: tiles of 64 rows (the warpgroups split the columns)
-                Arguments.of(new int[] {33, 64, 0, 5}, 96, 384, 256, 0));
+                Arguments.of(new int[] {33, 64, 0, 5}, 96, 384, 256, 0),
+                Arguments.of(new int[] {20, 3, 0}, 64, 208, 384, 16), Arguments.of(new int[] {1, 64}, 64, 96, 256, 32));
     }
 
     @ParameterizedTest(name = "counts={0} mMax={1} n={2} k={3} blockN={4}")
