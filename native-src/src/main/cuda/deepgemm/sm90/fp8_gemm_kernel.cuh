@@ -281,16 +281,18 @@ __global__ void __launch_bounds__(kThreads, 1)
                     }
                 }
             };
-            // acc += buf * (sa * sb): the FP32 promotion of one block's sums (Scales: this thread's two
-            // rows times the B block of the columns before and from split_j).
+            // acc += buf * (sa * sb): the FP32 promotion of one block's sums. Scales: A's of this thread's
+            // two rows, B's of the columns before split_j and from it. They are multiplied here, after the
+            // products are done, so that the wgmmas never wait for B's scale to arrive from memory.
             struct Scales {
-                float lo0, lo1, hi0, hi1;
+                float a0, a1, b_lo, b_hi;
             };
             auto promote = [&](const float(&buf)[kWgN / 2], const Scales& sc, int h) {
+                const float lo0 = sc.a0 * sc.b_lo, lo1 = sc.a1 * sc.b_lo, hi0 = sc.a0 * sc.b_hi, hi1 = sc.a1 * sc.b_hi;
 #pragma unroll
                 for (int j = 0; j < kWgN / 8; ++j) {
                     const bool lo = kScaleFixed ? h * kWgN < kBlockK : h * kWgN / 8 + j < split_j;
-                    const float s0 = lo ? sc.lo0 : sc.hi0, s1 = lo ? sc.lo1 : sc.hi1;
+                    const float s0 = lo ? lo0 : hi0, s1 = lo ? lo1 : hi1;
                     float* out = acc + h * (kWgN / 2) + 4 * j;
                     out[0] += buf[4 * j + 0] * s0;
                     out[1] += buf[4 * j + 1] * s0;
@@ -298,7 +300,7 @@ __global__ void __launch_bounds__(kThreads, 1)
                     out[3] += buf[4 * j + 3] * s1;
                 }
             };
-            // B's scales are read one block ahead, so that no promotion waits on a global load.
+            // B's scales are read one block ahead (the first of a tile at its start).
             float next_lo = tile.kb_begin < tile.kb_end ? __ldg(sb0 + tile.kb_begin) : 0.f;
             float next_hi = tile.kb_begin < tile.kb_end ? __ldg(sb1 + tile.kb_begin) : 0.f;
             auto scales_of = [&](int s, int kb) {
@@ -309,7 +311,7 @@ __global__ void __launch_bounds__(kThreads, 1)
                 }
                 const float* sa = reinterpret_cast<const float*>(smem + L::kOffSa + s * L::kSa) + row_off;
                 const float a0 = sa[row_in_wg], a1 = sa[row_in_wg + 8];
-                return Scales{a0 * b_lo, a1 * b_lo, a0 * b_hi, a1 * b_hi};
+                return Scales{a0, a1, b_lo, b_hi};
             };
             if constexpr (kPipelined) {
                 // One block's products stay in flight while the one before is promoted. The blocks go in
