@@ -326,48 +326,39 @@ __global__ void __launch_bounds__(kThreads, 1)
                     ++it;
                     return s;
                 };
+                // Block i into `cur` while the block before it, in `prev`, is promoted.
+                auto step = [&](float(&cur)[kWgN / 2], float(&prev)[kWgN / 2], int i) {
+                    const int s = next_block();
+                    const Scales sc = scales_of(s, tile.kb_begin + i);
+                    issue(cur, s, 0);
+                    wgmma_wait<1>();
+                    wgmma_fence_operand(prev);
+                    release(prev_s);
+                    promote(prev, prev_sc, 0);
+                    prev_s = s;
+                    prev_sc = sc;
+                };
+                // The tile's last block, in `last`.
+                auto finish = [&](float(&last)[kWgN / 2]) {
+                    wgmma_wait<0>();
+                    wgmma_fence_operand(last);
+                    release(prev_s);
+                    promote(last, prev_sc, 0);
+                };
                 if (n_kb > 0) {  // one region, so that ptxas sees every path wait for what it issued
                     prev_s = next_block();
                     prev_sc = scales_of(prev_s, tile.kb_begin);
                     issue(part, prev_s, 0);
                     int i = 1;
                     for (; i + 1 < n_kb; i += 2) {
-                        int s = next_block();
-                        Scales sc = scales_of(s, tile.kb_begin + i);
-                        issue(part2, s, 0);
-                        wgmma_wait<1>();
-                        wgmma_fence_operand(part);
-                        release(prev_s);
-                        promote(part, prev_sc, 0);
-                        prev_s = s;
-                        prev_sc = sc;
-                        s = next_block();
-                        sc = scales_of(s, tile.kb_begin + i + 1);
-                        issue(part, s, 0);
-                        wgmma_wait<1>();
-                        wgmma_fence_operand(part2);
-                        release(prev_s);
-                        promote(part2, prev_sc, 0);
-                        prev_s = s;
-                        prev_sc = sc;
+                        step(part2, part, i);
+                        step(part, part2, i + 1);
                     }
                     if (i < n_kb) {  // an even count: one block left, into part2
-                        const int s = next_block();
-                        const Scales sc = scales_of(s, tile.kb_begin + i);
-                        issue(part2, s, 0);
-                        wgmma_wait<1>();
-                        wgmma_fence_operand(part);
-                        release(prev_s);
-                        promote(part, prev_sc, 0);
-                        wgmma_wait<0>();
-                        wgmma_fence_operand(part2);
-                        release(s);
-                        promote(part2, sc, 0);
+                        step(part2, part, i);
+                        finish(part2);
                     } else {
-                        wgmma_wait<0>();
-                        wgmma_fence_operand(part);
-                        release(prev_s);
-                        promote(part, prev_sc, 0);
+                        finish(part);
                     }
                 }
             } else {
