@@ -165,17 +165,25 @@ public final class GemmBenchmarks {
     }
 
     /**
-     * Before any row is timed: a second of large GEMMs through both backends, so that the first rows
-     * do not measure the clocks coming up from idle, lazy module loading or cuBLASLt's first plan
-     * (earlier runs showed the first two rows 2-5x slower than the same shapes later).
+     * Before any row is timed: a second of large GEMMs through both backends, then half a second each of
+     * a split-K decode product, a masked and a contiguous one, so that the first rows measure neither the
+     * clocks coming up from idle, lazy module loading, cuBLASLt's first plan, nor Java code not yet
+     * compiled on the paths only those kinds take (earlier runs showed the first rows of a process up to
+     * 3x slower than the same shapes later).
      */
     static void warmUp(Device dev, CudaStream stream) {
-        Config big = new Config("warm-up", "dense", 1, 4096, 7168, 7168);
-        try (TensorScope scope = TensorScope.open(stream); Inputs in = Inputs.random(scope, dev, stream, big)) {
-            long end = System.nanoTime() + 1_000_000_000L;
+        warmUp(dev, stream, new Config("warm-up", "dense", 1, 4096, 7168, 7168), 1_000_000_000L);
+        warmUp(dev, stream, new Config("warm-up decode", "dense", 1, 64, 2112, 7168), 500_000_000L);
+        warmUp(dev, stream, new Config("warm-up masked", "masked", 6, 20, 4096, 2048), 500_000_000L);
+        warmUp(dev, stream, new Config("warm-up contiguous", "contiguous", 4, 512, 4096, 2048), 500_000_000L);
+    }
+
+    private static void warmUp(Device dev, CudaStream stream, Config c, long nanos) {
+        try (TensorScope scope = TensorScope.open(stream); Inputs in = Inputs.random(scope, dev, stream, c)) {
+            long end = System.nanoTime() + nanos;
             while (System.nanoTime() < end) {
                 in.run(GemmOptions.on(stream));
-                if (Fp8Gemm.isCublasLtAvailable()) {
+                if (c.kind().equals("dense") && Fp8Gemm.isCublasLtAvailable()) {
                     in.run(GemmOptions.on(stream).withBackend(GemmBackend.CUBLASLT));
                 }
                 stream.synchronize();
