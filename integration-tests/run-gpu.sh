@@ -14,7 +14,8 @@
 #                                                parity); bench (JMH, C baseline, kernels, PyTorch peer);
 #                                                smoke (two test classes: a quick check of the bundle);
 #                                                mla (the MLA tests and benchmark only); gemm (the FP8
-#                                                quantisation and GEMM tests and benchmark); multi (2 GPUs or
+#                                                quantisation and GEMM tests and benchmark); ep (the
+#                                                expert-parallel dispatch tests); multi (2 GPUs or
 #                                                more: the NCCL tests, NCCL bandwidth against PyTorch's
 #                                                NCCL, DualPipe training over NCCL; 'all' runs it too).
 #                                                Each stage has a time limit (STAGE_LIMIT_* seconds) so
@@ -48,11 +49,12 @@ bundle() {
   rm -rf "$dev/bundle"
   mkdir -p "$dev/bundle/mods" "$dev/bundle/cp" "$dev/bundle/native"
   # infra4j's runtime modules and what they need: the module path, native access for three of them.
-  # dualpipe (the NCCL communicator's tests), eplb, flashmla and deepgemm make no native calls of their own.
+  # dualpipe (the NCCL communicator's tests), eplb, flashmla, deepgemm and deepep make no native calls of their own.
   cp native-src/target/infra4j-native-*.jar bindings/target/infra4j-bindings-*.jar \
      ffm-runtime/target/infra4j-ffm-runtime-*.jar memory/target/infra4j-memory-*.jar \
      dualpipe/target/infra4j-dualpipe-*.jar eplb/target/infra4j-eplb-*.jar \
-     flashmla/target/infra4j-flashmla-*.jar deepgemm/target/infra4j-deepgemm-*.jar "$dev/bundle/mods/"
+     flashmla/target/infra4j-flashmla-*.jar deepgemm/target/infra4j-deepgemm-*.jar \
+     deepep/target/infra4j-deepep-*.jar "$dev/bundle/mods/"
   cp benchmarks/target/lib/jackson-*.jar integration-tests/target/lib/org.jfree.svg-*.jar \
      integration-tests/target/lib/jfreechart-*.jar "$dev/bundle/mods/"
   # Harnesses and the code they drive from the class path: JUnit's console, JMH, the tests.
@@ -93,7 +95,7 @@ c_medians() {
 
 run() {
   local out=${1:?usage: run-gpu.sh run OUT [all|tests|bench|smoke]}
-  local what=${2:-all}   # all | tests | bench | smoke | mla | gemm | multi | trace
+  local what=${2:-all}   # all | tests | bench | smoke | mla | gemm | ep | multi | trace
   mkdir -p "$out"
   # NVLink multicast stays off in every program and child process (it can take a shared host's GPUs down).
   export NCCL_NVLS_ENABLE=0 NVSHMEM_DISABLE_NVLS=1 TORCH_SYMM_MEM_DISABLE_MULTICAST=1
@@ -130,10 +132,11 @@ run() {
   cat "$logs/nvidia-smi.txt" | tee -a "$summary"
 
   local rc=0
-  if [ "$what" = all ] || [ "$what" = tests ] || [ "$what" = smoke ] || [ "$what" = mla ] || [ "$what" = gemm ]; then
+  if [ "$what" = all ] || [ "$what" = tests ] || [ "$what" = smoke ] || [ "$what" = mla ] || [ "$what" = gemm ] || [ "$what" = ep ]; then
     local select=(--scan-class-path "$b/cp/$(cd "$b/cp" && ls infra4j-integration-tests-*-tests.jar)" --include-tag gpu)
     [ "$what" = smoke ] && select=(--select-class io.infra4j.integration.DeviceInfoGpuTest --select-class io.infra4j.integration.ErrorHandlingGpuTest)
     [ "$what" = mla ] && select=(--select-class io.infra4j.integration.MlaDecodeGpuTest)
+    [ "$what" = ep ] && select=(--select-class io.infra4j.integration.EpIntranodeGpuTest)
     [ "$what" = gemm ] && select=(--select-class io.infra4j.integration.Fp8QuantGpuTest --select-class io.infra4j.integration.Fp8GemmGpuTest
                                   --select-class io.infra4j.integration.CublasLtFp8GemmGpuTest)
     say "== GPU tests ($what)"

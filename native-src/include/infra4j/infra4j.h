@@ -7,5 +7,6 @@
 #include "infra4j/diagnostics.h"
 #include "infra4j/mla.h"
 #include "infra4j/fp8_gemm.h"
+#include "infra4j/ep.h"
 
 #endif /* INFRA4J_H */

@@ -8,6 +8,7 @@ module io.infra4j.integration {
     requires io.infra4j.dualpipe;
     requires io.infra4j.flashmla;
     requires io.infra4j.deepgemm;
+    requires io.infra4j.deepep;
 
     exports io.infra4j.integration;
 }

@@ -258,6 +258,15 @@ public class Infra4jKernels extends Infra4jKernels$shared {
     public static int INFRA4J_FP8_GEMM_MASKED() {
         return INFRA4J_FP8_GEMM_MASKED;
     }
+    private static final int INFRA4J_EP_MAX_RANKS = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * #define INFRA4J_EP_MAX_RANKS 8
+     * }
+     */
+    public static int INFRA4J_EP_MAX_RANKS() {
+        return INFRA4J_EP_MAX_RANKS;
+    }
 
     private static class infra4j_abi_version {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -1210,6 +1219,220 @@ public class Infra4jKernels extends Infra4jKernels$shared {
                 traceDowncall("infra4j_fp8_scales_to_mn_major", scales, groups, m, kb, out, stream);
             }
             return (int)mh$.invokeExact(scales, groups, m, kb, out, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class infra4j_ep_layout {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("infra4j_ep_layout").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: infra4j_ep_layout"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int infra4j_ep_layout(const int64_t *topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t *tokens_per_rank, int32_t *tokens_per_expert, uint8_t *is_token_in_rank, int32_t *send_offset, int32_t *bad_ids, void *stream)
+     * }
+     */
+    public static FunctionDescriptor infra4j_ep_layout$descriptor() {
+        return infra4j_ep_layout.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int infra4j_ep_layout(const int64_t *topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t *tokens_per_rank, int32_t *tokens_per_expert, uint8_t *is_token_in_rank, int32_t *send_offset, int32_t *bad_ids, void *stream)
+     * }
+     */
+    public static MethodHandle infra4j_ep_layout$handle() {
+        return infra4j_ep_layout.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int infra4j_ep_layout(const int64_t *topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t *tokens_per_rank, int32_t *tokens_per_expert, uint8_t *is_token_in_rank, int32_t *send_offset, int32_t *bad_ids, void *stream)
+     * }
+     */
+    public static MemorySegment infra4j_ep_layout$address() {
+        return infra4j_ep_layout.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int infra4j_ep_layout(const int64_t *topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t *tokens_per_rank, int32_t *tokens_per_expert, uint8_t *is_token_in_rank, int32_t *send_offset, int32_t *bad_ids, void *stream)
+     * }
+     */
+    public static int infra4j_ep_layout(MemorySegment topk_idx, int num_tokens, int top_k, int num_experts, int world_size, MemorySegment tokens_per_rank, MemorySegment tokens_per_expert, MemorySegment is_token_in_rank, MemorySegment send_offset, MemorySegment bad_ids, MemorySegment stream) {
+        var mh$ = infra4j_ep_layout.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("infra4j_ep_layout", topk_idx, num_tokens, top_k, num_experts, world_size, tokens_per_rank, tokens_per_expert, is_token_in_rank, send_offset, bad_ids, stream);
+            }
+            return (int)mh$.invokeExact(topk_idx, num_tokens, top_k, num_experts, world_size, tokens_per_rank, tokens_per_expert, is_token_in_rank, send_offset, bad_ids, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class infra4j_ep_dispatch {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("infra4j_ep_dispatch").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: infra4j_ep_dispatch"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int infra4j_ep_dispatch(const void *x, int32_t row_bytes, const int64_t *topk_idx, const float *topk_weights, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank, const uint8_t *is_token_in_rank, const int32_t *send_offset, const int32_t *rank_begin, const infra4j_ep_peers *recv_x, const infra4j_ep_peers *recv_topk_idx, const infra4j_ep_peers *recv_topk_weights, const infra4j_ep_peers *recv_src_idx, void *stream)
+     * }
+     */
+    public static FunctionDescriptor infra4j_ep_dispatch$descriptor() {
+        return infra4j_ep_dispatch.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int infra4j_ep_dispatch(const void *x, int32_t row_bytes, const int64_t *topk_idx, const float *topk_weights, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank, const uint8_t *is_token_in_rank, const int32_t *send_offset, const int32_t *rank_begin, const infra4j_ep_peers *recv_x, const infra4j_ep_peers *recv_topk_idx, const infra4j_ep_peers *recv_topk_weights, const infra4j_ep_peers *recv_src_idx, void *stream)
+     * }
+     */
+    public static MethodHandle infra4j_ep_dispatch$handle() {
+        return infra4j_ep_dispatch.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int infra4j_ep_dispatch(const void *x, int32_t row_bytes, const int64_t *topk_idx, const float *topk_weights, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank, const uint8_t *is_token_in_rank, const int32_t *send_offset, const int32_t *rank_begin, const infra4j_ep_peers *recv_x, const infra4j_ep_peers *recv_topk_idx, const infra4j_ep_peers *recv_topk_weights, const infra4j_ep_peers *recv_src_idx, void *stream)
+     * }
+     */
+    public static MemorySegment infra4j_ep_dispatch$address() {
+        return infra4j_ep_dispatch.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int infra4j_ep_dispatch(const void *x, int32_t row_bytes, const int64_t *topk_idx, const float *topk_weights, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank, const uint8_t *is_token_in_rank, const int32_t *send_offset, const int32_t *rank_begin, const infra4j_ep_peers *recv_x, const infra4j_ep_peers *recv_topk_idx, const infra4j_ep_peers *recv_topk_weights, const infra4j_ep_peers *recv_src_idx, void *stream)
+     * }
+     */
+    public static int infra4j_ep_dispatch(MemorySegment x, int row_bytes, MemorySegment topk_idx, MemorySegment topk_weights, int num_tokens, int top_k, int num_experts, int world_size, int rank, MemorySegment is_token_in_rank, MemorySegment send_offset, MemorySegment rank_begin, MemorySegment recv_x, MemorySegment recv_topk_idx, MemorySegment recv_topk_weights, MemorySegment recv_src_idx, MemorySegment stream) {
+        var mh$ = infra4j_ep_dispatch.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("infra4j_ep_dispatch", x, row_bytes, topk_idx, topk_weights, num_tokens, top_k, num_experts, world_size, rank, is_token_in_rank, send_offset, rank_begin, recv_x, recv_topk_idx, recv_topk_weights, recv_src_idx, stream);
+            }
+            return (int)mh$.invokeExact(x, row_bytes, topk_idx, topk_weights, num_tokens, top_k, num_experts, world_size, rank, is_token_in_rank, send_offset, rank_begin, recv_x, recv_topk_idx, recv_topk_weights, recv_src_idx, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class infra4j_ep_combine {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("infra4j_ep_combine").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: infra4j_ep_combine"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int infra4j_ep_combine(const infra4j_ep_peers *expert_out, int32_t hidden, int32_t num_tokens, int32_t world_size, const uint8_t *is_token_in_rank, const int32_t *send_offset, const int32_t *rank_begin, void *out, void *stream)
+     * }
+     */
+    public static FunctionDescriptor infra4j_ep_combine$descriptor() {
+        return infra4j_ep_combine.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int infra4j_ep_combine(const infra4j_ep_peers *expert_out, int32_t hidden, int32_t num_tokens, int32_t world_size, const uint8_t *is_token_in_rank, const int32_t *send_offset, const int32_t *rank_begin, void *out, void *stream)
+     * }
+     */
+    public static MethodHandle infra4j_ep_combine$handle() {
+        return infra4j_ep_combine.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int infra4j_ep_combine(const infra4j_ep_peers *expert_out, int32_t hidden, int32_t num_tokens, int32_t world_size, const uint8_t *is_token_in_rank, const int32_t *send_offset, const int32_t *rank_begin, void *out, void *stream)
+     * }
+     */
+    public static MemorySegment infra4j_ep_combine$address() {
+        return infra4j_ep_combine.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int infra4j_ep_combine(const infra4j_ep_peers *expert_out, int32_t hidden, int32_t num_tokens, int32_t world_size, const uint8_t *is_token_in_rank, const int32_t *send_offset, const int32_t *rank_begin, void *out, void *stream)
+     * }
+     */
+    public static int infra4j_ep_combine(MemorySegment expert_out, int hidden, int num_tokens, int world_size, MemorySegment is_token_in_rank, MemorySegment send_offset, MemorySegment rank_begin, MemorySegment out, MemorySegment stream) {
+        var mh$ = infra4j_ep_combine.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("infra4j_ep_combine", expert_out, hidden, num_tokens, world_size, is_token_in_rank, send_offset, rank_begin, out, stream);
+            }
+            return (int)mh$.invokeExact(expert_out, hidden, num_tokens, world_size, is_token_in_rank, send_offset, rank_begin, out, stream);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -1,0 +1,415 @@
+package io.infra4j.deepep;
+
+import io.infra4j.deepep.internal.EpKernels;
+import io.infra4j.ffm.CudaStream;
+import io.infra4j.memory.DType;
+import io.infra4j.memory.Device;
+import io.infra4j.memory.Tensor;
+import io.infra4j.memory.TensorOps;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * DeepEP's normal-mode dispatch and combine for W ranks whose buffers one process can address: here the
+ * W simulated ranks of one GPU that the tests and {@code infra4j bench ep} use (each rank its own
+ * tensors; the kernels write into and read from the other ranks' tensors by address). Results match
+ * {@link EpReference} exactly.
+ *
+ * <p>Dispatch synchronises the stream once, as DeepEP's normal mode does, to learn how many rows each
+ * rank receives and to check the expert ids (an id outside {@code [-1, E)} is an
+ * IllegalArgumentException naming the rank, before any row moves).
+ */
+public final class IntranodeEp {
+
+    private IntranodeEp() {}
+
+    /**
+     * One rank's tokens on the GPU: {@code x} {@code [T, hidden]} (BF16, or FP8 e4m3 with {@code scales}
+     * F32 {@code [T, hidden / 128]}, else null), {@code topkIdx} I64 {@code [T, k]} (-1: none),
+     * {@code topkWeights} F32 {@code [T, k]}; all contiguous, on the stream's device.
+     */
+    public record RankInput(Tensor x, Tensor scales, Tensor topkIdx, Tensor topkWeights) {
+        public static RankInput bf16(Tensor x, Tensor topkIdx, Tensor topkWeights) {
+            return new RankInput(x, null, topkIdx, topkWeights);
+        }
+
+        int numTokens() {
+            return (int) x.size(0);
+        }
+    }
+
+    /**
+     * What one rank received: its rows in source-rank order ({@code x}, and {@code scales} for FP8),
+     * local expert ids (-1 for other ranks' experts), weights (0 for those), each row's token index on
+     * its source rank, the first row of each source rank's block ({@code rankBegin[W]} = rows), and each
+     * local expert's (token, slot) count rounded up to the alignment.
+     */
+    public record Received(Tensor x, Tensor scales, Tensor topkIdx, Tensor topkWeights, Tensor srcIdx, int[] rankBegin,
+            int[] tokensPerLocalExpert) {
+        public int numRows() {
+            return (int) x.size(0);
+        }
+    }
+
+    /** A dispatch's received rows on every rank and what combine needs to send results back. */
+    public static final class Dispatched implements AutoCloseable {
+        private final ExpertPlacement placement;
+        private final Device device;
+        private final int hidden;
+        private final int[] numTokens;
+        private final List<Received> received;
+        private final List<DispatchLayout> layouts;
+        // Per source rank, on the device: is_token_in_rank [T, W] U8, send_offset [T, W] I32, rank_begin [W] I32.
+        private final List<Tensor> inRank;
+        private final List<Tensor> sendOffset;
+        private final List<Tensor> rankBegin;
+        private boolean closed;
+
+        private Dispatched(ExpertPlacement placement, Device device, int hidden, int[] numTokens, List<Received> received,
+                List<DispatchLayout> layouts, List<Tensor> inRank, List<Tensor> sendOffset, List<Tensor> rankBegin) {
+            this.placement = placement;
+            this.device = device;
+            this.hidden = hidden;
+            this.numTokens = numTokens;
+            this.received = received;
+            this.layouts = layouts;
+            this.inRank = inRank;
+            this.sendOffset = sendOffset;
+            this.rankBegin = rankBegin;
+        }
+
+        public List<Received> received() {
+            return received;
+        }
+
+        /** Each source rank's layout (DeepEP's get_dispatch_layout), read back from the GPU. */
+        public List<DispatchLayout> layouts() {
+            return layouts;
+        }
+
+        /**
+         * Sends each rank's expert outputs (BF16 {@code [rows received, hidden]}, contiguous) back and sums
+         * each token's rows in rank order: per source rank BF16 {@code [T, hidden]}, new tensors the caller
+         * closes.
+         */
+        public List<Tensor> combine(List<Tensor> expertOutputs, CudaStream stream) {
+            if (closed) {
+                throw new IllegalStateException("combine: this dispatch is closed");
+            }
+            int w = placement.worldSize();
+            if (expertOutputs == null || expertOutputs.size() != w) {
+                throw new IllegalArgumentException("expertOutputs: expected one tensor per rank (" + w + "), got "
+                        + (expertOutputs == null ? "null" : expertOutputs.size()));
+            }
+            long[] ptrs = new long[w];
+            for (int r = 0; r < w; r++) {
+                Tensor y = expertOutputs.get(r);
+                String name = "expertOutputs[" + r + "]";
+                checkDevice(y, name, device);
+                checkMatrix(y, name, DType.BF16, received.get(r).numRows(), hidden);
+                ptrs[r] = y.address();
+            }
+            EpKernels.require();
+            List<Tensor> out = new ArrayList<>();
+            try {
+                for (int s = 0; s < w; s++) {
+                    Tensor o = Tensor.empty(DType.BF16, device, stream, numTokens[s], hidden);
+                    out.add(o);
+                    EpKernels.combine(ptrs, hidden, numTokens[s], w, inRank.get(s).address(), sendOffset.get(s).address(),
+                            rankBegin.get(s).address(), o.address(), stream);
+                }
+            } catch (RuntimeException e) {
+                out.forEach(Tensor::close);
+                throw e;
+            }
+            return out;
+        }
+
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (Received r : received) {
+                closeAll(r.x(), r.scales(), r.topkIdx(), r.topkWeights(), r.srcIdx());
+            }
+            inRank.forEach(Tensor::close);
+            sendOffset.forEach(Tensor::close);
+            rankBegin.forEach(Tensor::close);
+        }
+    }
+
+    /**
+     * Normal-mode dispatch of every rank's tokens ({@code ranks.get(s)} is rank s's) over
+     * {@code placement}, on {@code stream}.
+     *
+     * @param expertAlignment each local expert's count is rounded up to a multiple of this (1: exact)
+     */
+    public static Dispatched dispatch(List<RankInput> ranks, ExpertPlacement placement, int expertAlignment, CudaStream stream) {
+        int w = placement.worldSize();
+        if (w > EpKernels.MAX_RANKS) {
+            throw new IllegalArgumentException("worldSize: at most " + EpKernels.MAX_RANKS + " ranks in one node, got " + w);
+        }
+        if (ranks == null || ranks.size() != w) {
+            throw new IllegalArgumentException("ranks: expected one input per rank (" + w + "), got "
+                    + (ranks == null ? "null" : ranks.size()));
+        }
+        if (expertAlignment < 1) {
+            throw new IllegalArgumentException("expertAlignment: expected at least 1, got " + expertAlignment);
+        }
+        if (stream == null) {
+            throw new IllegalArgumentException("stream: expected a CudaStream, got null");
+        }
+        RankInput first = ranks.get(0);
+        if (first == null || first.x() == null) {
+            throw new IllegalArgumentException("ranks[0].x: expected a tensor, got null");
+        }
+        Device device = first.x().device();
+        if (!device.isCuda()) {
+            throw new IllegalArgumentException("ranks[0].x: expected a tensor on a GPU, got one on " + device
+                    + " (EpReference is the CPU path)");
+        }
+        if (!stream.isLegacyDefault() && stream.device() != device.index()) {
+            throw new IllegalArgumentException("stream: expected a stream of " + device + ", got one of cuda:" + stream.device());
+        }
+        DType dtype = first.x().dtype();
+        boolean fp8 = dtype == DType.F8_E4M3;
+        if (dtype != DType.BF16 && !fp8) {
+            throw new IllegalArgumentException("ranks[0].x: expected BF16 or F8_E4M3 rows, got " + dtype);
+        }
+        if (first.x().rank() != 2) {
+            throw new IllegalArgumentException("ranks[0].x: expected [T, hidden], got shape " + java.util.Arrays.toString(first.x().shape()));
+        }
+        int hidden = (int) first.x().size(1);
+        if (fp8 && hidden % 128 != 0) {
+            throw new IllegalArgumentException("ranks[0].x: FP8 rows need hidden a multiple of 128 (one scale per 128), got " + hidden);
+        }
+        if ((long) hidden * dtype.byteSize() % 4 != 0) {
+            throw new IllegalArgumentException("ranks[0].x: rows must be a multiple of 4 bytes, got hidden " + hidden + " of " + dtype);
+        }
+        int topK = first.topkIdx() == null || first.topkIdx().rank() != 2 ? -1 : (int) first.topkIdx().size(1);
+        if (topK < 1) {
+            throw new IllegalArgumentException("ranks[0].topkIdx: expected I64 [T, k] with k >= 1");
+        }
+        int[] numTokens = new int[w];
+        for (int s = 0; s < w; s++) {
+            RankInput in = ranks.get(s);
+            String name = "ranks[" + s + "]";
+            if (in == null || in.x() == null || in.topkIdx() == null || in.topkWeights() == null) {
+                throw new IllegalArgumentException(name + ": expected x, topkIdx and topkWeights, got a null");
+            }
+            checkDevice(in.x(), name + ".x", device);
+            checkDevice(in.topkIdx(), name + ".topkIdx", device);
+            checkDevice(in.topkWeights(), name + ".topkWeights", device);
+            long t = in.x().rank() == 2 ? in.x().size(0) : -1;
+            checkMatrix(in.x(), name + ".x", dtype, t, hidden);
+            if (t > Integer.MAX_VALUE / Math.max(1, w)) {
+                throw new IllegalArgumentException(name + ".x: too many tokens (" + t + ")");
+            }
+            checkMatrix(in.topkIdx(), name + ".topkIdx", DType.I64, t, topK);
+            checkMatrix(in.topkWeights(), name + ".topkWeights", DType.F32, t, topK);
+            if (fp8) {
+                if (in.scales() == null) {
+                    throw new IllegalArgumentException(name + ".scales: FP8 rows need their F32 [T, hidden / 128] scales");
+                }
+                checkDevice(in.scales(), name + ".scales", device);
+                checkMatrix(in.scales(), name + ".scales", DType.F32, t, hidden / 128);
+            } else if (in.scales() != null) {
+                throw new IllegalArgumentException(name + ".scales: BF16 rows have no scales");
+            }
+            numTokens[s] = (int) t;
+        }
+        EpKernels.require();
+        return run(ranks, placement, expertAlignment, stream, device, dtype, hidden, topK, numTokens);
+    }
+
+    private static Dispatched run(List<RankInput> ranks, ExpertPlacement p, int alignment, CudaStream stream, Device device,
+            DType dtype, int hidden, int topK, int[] numTokens) {
+        int w = p.worldSize();
+        int e = p.numExperts();
+        List<Tensor> owned = new ArrayList<>();
+        List<Tensor> inRank = new ArrayList<>(), sendOffset = new ArrayList<>(), rankBegin = new ArrayList<>();
+        List<Received> received = new ArrayList<>();
+        try {
+            // 1. Every rank's layout; then one synchronisation to read the counts and the id check.
+            List<Tensor> perRank = new ArrayList<>(), perExpert = new ArrayList<>(), bad = new ArrayList<>();
+            for (int s = 0; s < w; s++) {
+                int t = numTokens[s];
+                Tensor ir = keep(owned, Tensor.empty(DType.U8, device, stream, Math.max(1, (long) t * w)));
+                Tensor so = keep(owned, Tensor.empty(DType.I32, device, stream, Math.max(1, (long) t * w)));
+                Tensor pr = keep(owned, Tensor.empty(DType.I32, device, stream, w));
+                Tensor pe = keep(owned, Tensor.empty(DType.I32, device, stream, e));
+                Tensor b = keep(owned, Tensor.empty(DType.I32, device, stream, 1));
+                EpKernels.layout(ranks.get(s).topkIdx().address(), t, topK, e, w, pr.address(), pe.address(), ir.address(),
+                        so.address(), b.address(), stream);
+                inRank.add(ir);
+                sendOffset.add(so);
+                perRank.add(pr);
+                perExpert.add(pe);
+                bad.add(b);
+            }
+            int[][] tpr = new int[w][];
+            int[][] tpe = new int[w][];
+            for (int s = 0; s < w; s++) {
+                int badIds = toInts(bad.get(s), stream)[0];
+                if (badIds != 0) {
+                    throw new IllegalArgumentException("ranks[" + s + "].topkIdx: " + badIds + " expert ids outside [-1, " + e + ")");
+                }
+                tpr[s] = toInts(perRank.get(s), stream);
+                tpe[s] = toInts(perExpert.get(s), stream);
+            }
+            List<DispatchLayout> layouts = new ArrayList<>();
+            for (int s = 0; s < w; s++) {
+                int t = numTokens[s];
+                boolean[] flags = new boolean[t * w];
+                if (t > 0) {
+                    int[] f = toBytes(inRank.get(s), stream, t * w);
+                    for (int i = 0; i < flags.length; i++) {
+                        flags[i] = f[i] != 0;
+                    }
+                }
+                layouts.add(new DispatchLayout(p, t, tpr[s], tpe[s], flags));
+            }
+            // 2. Each destination's buffers: source rank 0's block first, then 1's, ...
+            int[][] begin = new int[w][w];
+            for (int dst = 0; dst < w; dst++) {
+                int rows = 0;
+                int[] blockBegin = new int[w + 1];
+                for (int s = 0; s < w; s++) {
+                    begin[s][dst] = rows;
+                    blockBegin[s] = rows;
+                    rows += tpr[s][dst];
+                }
+                blockBegin[w] = rows;
+                int[] local = new int[p.expertsPerRank()];
+                for (int le = 0; le < local.length; le++) {
+                    int n = 0;
+                    for (int s = 0; s < w; s++) {
+                        n += tpe[s][p.globalId(dst, le)];
+                    }
+                    local[le] = (n + alignment - 1) / alignment * alignment;
+                }
+                Tensor x = Tensor.empty(dtype, device, stream, rows, hidden);
+                Tensor sc = dtype == DType.F8_E4M3 ? Tensor.empty(DType.F32, device, stream, rows, hidden / 128) : null;
+                Tensor idx = Tensor.empty(DType.I64, device, stream, rows, topK);
+                Tensor wt = Tensor.empty(DType.F32, device, stream, rows, topK);
+                Tensor src = Tensor.empty(DType.I32, device, stream, rows);
+                received.add(new Received(x, sc, idx, wt, src, blockBegin, local));
+            }
+            for (int s = 0; s < w; s++) {
+                Tensor rb = keep(owned, Tensor.empty(DType.I32, device, stream, w));
+                fromInts(rb, begin[s], stream);
+                rankBegin.add(rb);
+            }
+            // 3. Every rank pushes its rows (and, for FP8, its scales) into the destinations.
+            EpKernels.Peers rows = peers(received, false);
+            EpKernels.Peers scaleRows = dtype == DType.F8_E4M3 ? peers(received, true) : null;
+            for (int s = 0; s < w; s++) {
+                RankInput in = ranks.get(s);
+                EpKernels.dispatch(in.x().address(), hidden * dtype.byteSize(), in.topkIdx().address(), in.topkWeights().address(),
+                        numTokens[s], topK, e, w, s, inRank.get(s).address(), sendOffset.get(s).address(), rankBegin.get(s).address(),
+                        rows, stream);
+                if (scaleRows != null) {
+                    EpKernels.dispatch(in.scales().address(), hidden / 128 * 4, in.topkIdx().address(), in.topkWeights().address(),
+                            numTokens[s], topK, e, w, s, inRank.get(s).address(), sendOffset.get(s).address(),
+                            rankBegin.get(s).address(), scaleRows, stream);
+                }
+            }
+            // The layout's scratch not kept by the handle goes back to the pool.
+            for (Tensor t : owned) {
+                if (!inRank.contains(t) && !sendOffset.contains(t) && !rankBegin.contains(t)) {
+                    t.close();
+                }
+            }
+            return new Dispatched(p, device, hidden, numTokens, List.copyOf(received), List.copyOf(layouts), inRank, sendOffset, rankBegin);
+        } catch (RuntimeException ex) {
+            owned.forEach(Tensor::close);
+            for (Received r : received) {
+                closeAll(r.x(), r.scales(), r.topkIdx(), r.topkWeights(), r.srcIdx());
+            }
+            throw ex;
+        }
+    }
+
+    private static EpKernels.Peers peers(List<Received> received, boolean scales) {
+        int w = received.size();
+        long[] x = new long[w], idx = new long[w], wt = new long[w], src = new long[w];
+        for (int r = 0; r < w; r++) {
+            Received got = received.get(r);
+            x[r] = scales ? got.scales().address() : got.x().address();
+            idx[r] = got.topkIdx().address();
+            wt[r] = got.topkWeights().address();
+            src[r] = got.srcIdx().address();
+        }
+        return new EpKernels.Peers(x, idx, wt, src);
+    }
+
+    private static Tensor keep(List<Tensor> owned, Tensor t) {
+        owned.add(t);
+        return t;
+    }
+
+    private static int[] toInts(Tensor t, CudaStream stream) {
+        try (Tensor host = Tensor.empty(DType.I32, Device.CPU, t.shape())) {
+            TensorOps.copy(t, host, stream);
+            int[] out = new int[(int) host.numel()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = (int) host.getBits(i);
+            }
+            return out;
+        }
+    }
+
+    private static int[] toBytes(Tensor t, CudaStream stream, int n) {
+        try (Tensor host = Tensor.empty(DType.U8, Device.CPU, t.shape())) {
+            TensorOps.copy(t, host, stream);
+            int[] out = new int[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = (int) host.getBits(i);
+            }
+            return out;
+        }
+    }
+
+    private static void fromInts(Tensor dst, int[] values, CudaStream stream) {
+        try (Tensor host = Tensor.empty(DType.I32, Device.CPU, values.length)) {
+            for (int i = 0; i < values.length; i++) {
+                host.setBits(values[i], i);
+            }
+            TensorOps.copy(host, dst, stream);
+            stream.synchronize(); // the host tensor is freed next
+        }
+    }
+
+    private static void checkDevice(Tensor t, String name, Device device) {
+        if (t.isClosed()) {
+            throw new IllegalArgumentException(name + ": the tensor is closed");
+        }
+        if (!t.device().equals(device)) {
+            throw new IllegalArgumentException(name + ": expected a tensor on " + device + " (the stream's device), got one on "
+                    + t.device());
+        }
+    }
+
+    private static void checkMatrix(Tensor t, String name, DType dtype, long rows, long cols) {
+        if (t.dtype() != dtype) {
+            throw new IllegalArgumentException(name + ": expected dtype " + dtype + ", got " + t.dtype());
+        }
+        if (t.rank() != 2 || t.size(0) != rows || t.size(1) != cols) {
+            throw new IllegalArgumentException(name + ": expected shape [" + rows + ", " + cols + "], got "
+                    + java.util.Arrays.toString(t.shape()));
+        }
+        if (!t.isContiguous()) {
+            throw new IllegalArgumentException(name + ": expected a contiguous tensor");
+        }
+    }
+
+    private static void closeAll(Tensor... tensors) {
+        for (Tensor t : tensors) {
+            if (t != null) {
+                t.close();
+            }
+        }
+    }
+}

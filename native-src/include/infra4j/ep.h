@@ -1,0 +1,69 @@
+/*
+ * infra4j C ABI: expert-parallel dispatch and combine, DeepEP's normal mode, within one node. Each
+ * rank's kernels write into (dispatch) and read from (combine) the other ranks' buffers by address:
+ * pointers valid on this device, from peer access between devices of one process, CUDA IPC handles,
+ * or, for tests on one GPU, buffers of W simulated ranks on the same device.
+ *
+ * A step for W ranks, E experts (E / W per rank), T tokens on this rank, top-k ids int64 (-1: none):
+ *   1. infra4j_ep_layout on every rank: where its tokens go (DeepEP's get_dispatch_layout) and, per
+ *      destination, each token's place among this rank's tokens going there (send_offset).
+ *   2. The host (or a notify step) learns every rank's tokens_per_rank and lays out each destination's
+ *      receive buffer: source rank 0's tokens first, then rank 1's, ...; rank_begin[dst] is where this
+ *      rank's block starts in dst's buffer.
+ *   3. infra4j_ep_dispatch on every rank pushes its rows into the destinations' buffers.
+ *   4. Each rank computes its experts' outputs, one row per received row.
+ *   5. infra4j_ep_combine on every rank pulls each of its tokens' rows back from the ranks that
+ *      received it and sums them in rank order (FP32, written as BF16): the same sum on every run.
+ */
+#ifndef INFRA4J_EP_H
+#define INFRA4J_EP_H
+
+#include "infra4j/types.h"
+
+/* The most ranks one call addresses (a node's GPUs). */
+#define INFRA4J_EP_MAX_RANKS 8
+
+/* The other ranks' buffers, indexed by rank; entries past world_size are ignored. */
+typedef struct infra4j_ep_peers {
+    void* ptr[INFRA4J_EP_MAX_RANKS];
+} infra4j_ep_peers;
+
+/*
+ * Layout of this rank's T tokens. topk_idx [T, k] int64. Outputs (device memory):
+ *   tokens_per_rank [W] int32: tokens with at least one expert on each rank (once per rank);
+ *   tokens_per_expert [E] int32: (token, slot) pairs per expert;
+ *   is_token_in_rank [T, W] uint8 (0 / 1);
+ *   send_offset [T, W] int32: the token's index among this rank's tokens going to that rank, -1 if not;
+ *   bad_ids [1] int32: how many ids lie outside [-1, E) (they are ignored; callers check it is 0).
+ * All outputs are overwritten. T may be 0.
+ */
+INFRA4J_API int infra4j_ep_layout(const int64_t* topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts,
+                                  int32_t world_size, int32_t* tokens_per_rank, int32_t* tokens_per_expert,
+                                  uint8_t* is_token_in_rank, int32_t* send_offset, int32_t* bad_ids, void* stream);
+
+/*
+ * Normal-mode dispatch from rank `rank`: token t goes to every rank dst with is_token_in_rank[t, dst],
+ * into row rank_begin[dst] + send_offset[t, dst] of dst's buffers:
+ *   recv_x[dst]: the token's row of x (row_bytes, a multiple of 4);
+ *   recv_topk_idx[dst] (int64 [., k]): each slot's local expert id on dst (id - dst * E / W) if the
+ *       expert is dst's, else -1; recv_topk_weights[dst] (float [., k]): the weight, or 0;
+ *   recv_src_idx[dst] (int32): t.
+ * rank_begin [W] int32 is in device memory. Every id must be in [-1, E) (see bad_ids).
+ */
+INFRA4J_API int infra4j_ep_dispatch(const void* x, int32_t row_bytes, const int64_t* topk_idx,
+                                    const float* topk_weights, int32_t num_tokens, int32_t top_k, int32_t num_experts,
+                                    int32_t world_size, int32_t rank, const uint8_t* is_token_in_rank,
+                                    const int32_t* send_offset, const int32_t* rank_begin, const infra4j_ep_peers* recv_x,
+                                    const infra4j_ep_peers* recv_topk_idx, const infra4j_ep_peers* recv_topk_weights,
+                                    const infra4j_ep_peers* recv_src_idx, void* stream);
+
+/*
+ * Normal-mode combine into rank `rank`'s out [T, hidden] (BF16): out[t] = sum over dst in rank order
+ * with is_token_in_rank[t, dst] of expert_out[dst] row (rank_begin[dst] + send_offset[t, dst]), BF16
+ * [., hidden], summed in FP32. A token sent nowhere gets zeros.
+ */
+INFRA4J_API int infra4j_ep_combine(const infra4j_ep_peers* expert_out, int32_t hidden, int32_t num_tokens,
+                                   int32_t world_size, const uint8_t* is_token_in_rank, const int32_t* send_offset,
+                                   const int32_t* rank_begin, void* out, void* stream);
+
+#endif
