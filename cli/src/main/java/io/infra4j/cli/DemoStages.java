@@ -13,7 +13,8 @@ public final class DemoStages {
                 new EplbStage(),
                 new DualPipeStage(),
                 new MlaStage(),
-                new GemmStage());
+                new GemmStage(),
+                new EpStage());
     }
 
     /** The stages that {@code --stage} selects (all when null). */

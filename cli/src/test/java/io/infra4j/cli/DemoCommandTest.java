@@ -81,6 +81,11 @@ class DemoCommandTest {
         assertEquals("gemm", gemm.get("name").asText());
         assertTrue(gemm.get("passed").asBoolean(), r::toString);
         assertTrue(gemm.at("/figures/grouped_calc_diff").asDouble() < 1e-3, r::toString);
+
+        JsonNode ep = stages.get(5);
+        assertEquals("ep", ep.get("name").asText());
+        assertTrue(ep.get("passed").asBoolean(), r::toString);
+        assertTrue(ep.at("/figures/runs_on").asText().startsWith("CPU"), r::toString);
     }
 
     @Test
