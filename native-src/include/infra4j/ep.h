@@ -66,4 +66,35 @@ INFRA4J_API int infra4j_ep_combine(const infra4j_ep_peers* expert_out, int32_t h
                                    int32_t world_size, const uint8_t* is_token_in_rank, const int32_t* send_offset,
                                    const int32_t* rank_begin, void* out, void* stream);
 
+/*
+ * Low-latency mode (no host synchronisation, so a step can be captured in a CUDA graph). Each rank has,
+ * for its L = E / W local experts and at most M tokens per sender (max_tokens):
+ *   recv_x [L, W * M] rows of row_bytes; recv_count [L] int32, zeroed before the step;
+ *   recv_src [L, W * M] int32: each row's token index on its source rank;
+ *   recv_range [L, W] int64: (begin << 32) | count, the rows each source rank's tokens took.
+ * infra4j_ep_ll_dispatch on rank `rank` sends every (token, slot) pair with an expert to that expert's
+ * rows: it reserves one block per expert it sends to (an atomic add on recv_count, so blocks of
+ * different sources land in arrival order) and fills it in token order. slot_pos [T, k] and
+ * expert_begin [E] (int32, device) are this rank's scratch, kept for the combine. Pairs that would
+ * not fit (more than W * M per expert) and ids outside [-1, E) are skipped and counted in bad_ids [1]
+ * (zeroed here; callers check it is 0). T <= M.
+ */
+INFRA4J_API int infra4j_ep_ll_dispatch(const void* x, int32_t row_bytes, const int64_t* topk_idx, int32_t num_tokens,
+                                       int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank,
+                                       int32_t max_tokens, int32_t* slot_pos, int32_t* expert_begin, int32_t* bad_ids,
+                                       const infra4j_ep_peers* recv_x, const infra4j_ep_peers* recv_count,
+                                       const infra4j_ep_peers* recv_src, const infra4j_ep_peers* recv_range,
+                                       void* stream);
+
+/*
+ * Low-latency combine into rank `rank`'s out [T, hidden] (BF16): out[t] = sum over slots j in order, with
+ * an expert e, of topk_weights[t, j] * expert_out[rank of e] row (e's local index, expert_begin[e] +
+ * slot_pos[t, j]), each product and sum rounded in FP32 (no fused multiply-add, so the CPU reference
+ * gives the same bits). expert_out[r] is BF16 [L, W * M, hidden].
+ */
+INFRA4J_API int infra4j_ep_ll_combine(const infra4j_ep_peers* expert_out, int32_t hidden, const int64_t* topk_idx,
+                                      const float* topk_weights, int32_t num_tokens, int32_t top_k, int32_t num_experts,
+                                      int32_t world_size, int32_t max_tokens, const int32_t* slot_pos,
+                                      const int32_t* expert_begin, void* out, void* stream);
+
 #endif

@@ -7,12 +7,16 @@
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
+#include "deepep/ep_common.cuh"
 #include "infra4j/ep.h"
 
 namespace {
 
+using infra4j::ep::copy_row;
+using infra4j::ep::kRowThreads;
+using infra4j::ep::valid_world;
+
 constexpr int kScanThreads = 256;
-constexpr int kRowThreads = 128;
 
 // Which ranks each token goes to, the (token, slot) counts per expert, and ids outside [-1, E).
 __global__ void mark_kernel(const int64_t* topk_idx, int num_tokens, int top_k, int num_experts, int world_size,
@@ -69,20 +73,12 @@ struct DispatchArgs {
 // One CTA per token: its row, remapped ids, weights and index to every rank it goes to.
 __global__ void __launch_bounds__(kRowThreads) dispatch_kernel(const __grid_constant__ DispatchArgs a) {
     const int t = blockIdx.x;
-    const bool wide = a.row_bytes % 16 == 0 && reinterpret_cast<uintptr_t>(a.x) % 16 == 0;
     for (int dst = 0; dst < a.world_size; ++dst) {
         const int64_t cell = static_cast<int64_t>(t) * a.world_size + dst;
         if (!a.in_rank[cell]) continue;
         const int64_t row = a.rank_begin[dst] + a.send_offset[cell];
-        const uint8_t* src = a.x + static_cast<int64_t>(t) * a.row_bytes;
-        uint8_t* out = static_cast<uint8_t*>(a.recv_x.ptr[dst]) + row * a.row_bytes;
-        if (wide && reinterpret_cast<uintptr_t>(a.recv_x.ptr[dst]) % 16 == 0) {
-            for (int i = threadIdx.x; i < a.row_bytes / 16; i += blockDim.x)
-                reinterpret_cast<int4*>(out)[i] = reinterpret_cast<const int4*>(src)[i];
-        } else {
-            for (int i = threadIdx.x; i < a.row_bytes / 4; i += blockDim.x)
-                reinterpret_cast<int32_t*>(out)[i] = reinterpret_cast<const int32_t*>(src)[i];
-        }
+        copy_row(static_cast<uint8_t*>(a.recv_x.ptr[dst]) + row * a.row_bytes, a.x + static_cast<int64_t>(t) * a.row_bytes,
+                 a.row_bytes);
         for (int j = threadIdx.x; j < a.top_k; j += blockDim.x) {
             const int64_t e = a.topk_idx[static_cast<int64_t>(t) * a.top_k + j];
             const bool mine = e >= 0 && e / a.per_rank == dst;
@@ -123,10 +119,6 @@ __global__ void __launch_bounds__(kRowThreads) combine_kernel(const __grid_const
         }
         *reinterpret_cast<__nv_bfloat162*>(a.out + static_cast<int64_t>(t) * a.hidden + c) = __floats2bfloat162_rn(s0, s1);
     }
-}
-
-bool valid_world(int num_experts, int world_size) {
-    return world_size >= 1 && world_size <= INFRA4J_EP_MAX_RANKS && num_experts >= world_size && num_experts % world_size == 0;
 }
 
 }  // namespace

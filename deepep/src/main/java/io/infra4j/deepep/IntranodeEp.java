@@ -105,8 +105,8 @@ public final class IntranodeEp {
             for (int r = 0; r < w; r++) {
                 Tensor y = expertOutputs.get(r);
                 String name = "expertOutputs[" + r + "]";
-                checkDevice(y, name, device);
-                checkMatrix(y, name, DType.BF16, received.get(r).numRows(), hidden);
+                EpTensors.checkDevice(y, name, device);
+                EpTensors.checkMatrix(y, name, DType.BF16, received.get(r).numRows(), hidden);
                 ptrs[r] = y.address();
             }
             EpKernels.require();
@@ -132,7 +132,7 @@ public final class IntranodeEp {
             }
             closed = true;
             for (Received r : received) {
-                closeAll(r.x(), r.scales(), r.topkIdx(), r.topkWeights(), r.srcIdx());
+                EpTensors.closeAll(r.x(), r.scales(), r.topkIdx(), r.topkWeights(), r.srcIdx());
             }
             inRank.forEach(Tensor::close);
             sendOffset.forEach(Tensor::close);
@@ -147,6 +147,19 @@ public final class IntranodeEp {
      * @param expertAlignment each local expert's count is rounded up to a multiple of this (1: exact)
      */
     public static Dispatched dispatch(List<RankInput> ranks, ExpertPlacement placement, int expertAlignment, CudaStream stream) {
+        if (expertAlignment < 1) {
+            throw new IllegalArgumentException("expertAlignment: expected at least 1, got " + expertAlignment);
+        }
+        Inputs in = check(ranks, placement, stream);
+        EpKernels.require();
+        return run(ranks, placement, expertAlignment, stream, in.device(), in.dtype(), in.hidden(), in.topK(), in.numTokens());
+    }
+
+    /** What every rank's inputs agree on, once checked. */
+    record Inputs(Device device, DType dtype, int hidden, int topK, int[] numTokens) {}
+
+    /** Checks W ranks' inputs (both modes): IllegalArgumentException naming the first bad argument. */
+    static Inputs check(List<RankInput> ranks, ExpertPlacement placement, CudaStream stream) {
         int w = placement.worldSize();
         if (w > EpKernels.MAX_RANKS) {
             throw new IllegalArgumentException("worldSize: at most " + EpKernels.MAX_RANKS + " ranks in one node, got " + w);
@@ -154,9 +167,6 @@ public final class IntranodeEp {
         if (ranks == null || ranks.size() != w) {
             throw new IllegalArgumentException("ranks: expected one input per rank (" + w + "), got "
                     + (ranks == null ? "null" : ranks.size()));
-        }
-        if (expertAlignment < 1) {
-            throw new IllegalArgumentException("expertAlignment: expected at least 1, got " + expertAlignment);
         }
         if (stream == null) {
             throw new IllegalArgumentException("stream: expected a CudaStream, got null");
@@ -199,29 +209,28 @@ public final class IntranodeEp {
             if (in == null || in.x() == null || in.topkIdx() == null || in.topkWeights() == null) {
                 throw new IllegalArgumentException(name + ": expected x, topkIdx and topkWeights, got a null");
             }
-            checkDevice(in.x(), name + ".x", device);
-            checkDevice(in.topkIdx(), name + ".topkIdx", device);
-            checkDevice(in.topkWeights(), name + ".topkWeights", device);
+            EpTensors.checkDevice(in.x(), name + ".x", device);
+            EpTensors.checkDevice(in.topkIdx(), name + ".topkIdx", device);
+            EpTensors.checkDevice(in.topkWeights(), name + ".topkWeights", device);
             long t = in.x().rank() == 2 ? in.x().size(0) : -1;
-            checkMatrix(in.x(), name + ".x", dtype, t, hidden);
+            EpTensors.checkMatrix(in.x(), name + ".x", dtype, t, hidden);
             if (t > Integer.MAX_VALUE / Math.max(1, w)) {
                 throw new IllegalArgumentException(name + ".x: too many tokens (" + t + ")");
             }
-            checkMatrix(in.topkIdx(), name + ".topkIdx", DType.I64, t, topK);
-            checkMatrix(in.topkWeights(), name + ".topkWeights", DType.F32, t, topK);
+            EpTensors.checkMatrix(in.topkIdx(), name + ".topkIdx", DType.I64, t, topK);
+            EpTensors.checkMatrix(in.topkWeights(), name + ".topkWeights", DType.F32, t, topK);
             if (fp8) {
                 if (in.scales() == null) {
                     throw new IllegalArgumentException(name + ".scales: FP8 rows need their F32 [T, hidden / 128] scales");
                 }
-                checkDevice(in.scales(), name + ".scales", device);
-                checkMatrix(in.scales(), name + ".scales", DType.F32, t, hidden / 128);
+                EpTensors.checkDevice(in.scales(), name + ".scales", device);
+                EpTensors.checkMatrix(in.scales(), name + ".scales", DType.F32, t, hidden / 128);
             } else if (in.scales() != null) {
                 throw new IllegalArgumentException(name + ".scales: BF16 rows have no scales");
             }
             numTokens[s] = (int) t;
         }
-        EpKernels.require();
-        return run(ranks, placement, expertAlignment, stream, device, dtype, hidden, topK, numTokens);
+        return new Inputs(device, dtype, hidden, topK, numTokens);
     }
 
     private static Dispatched run(List<RankInput> ranks, ExpertPlacement p, int alignment, CudaStream stream, Device device,
@@ -252,19 +261,19 @@ public final class IntranodeEp {
             int[][] tpr = new int[w][];
             int[][] tpe = new int[w][];
             for (int s = 0; s < w; s++) {
-                int badIds = toInts(bad.get(s), stream)[0];
+                int badIds = EpTensors.toInts(bad.get(s), stream)[0];
                 if (badIds != 0) {
                     throw new IllegalArgumentException("ranks[" + s + "].topkIdx: " + badIds + " expert ids outside [-1, " + e + ")");
                 }
-                tpr[s] = toInts(perRank.get(s), stream);
-                tpe[s] = toInts(perExpert.get(s), stream);
+                tpr[s] = EpTensors.toInts(perRank.get(s), stream);
+                tpe[s] = EpTensors.toInts(perExpert.get(s), stream);
             }
             List<DispatchLayout> layouts = new ArrayList<>();
             for (int s = 0; s < w; s++) {
                 int t = numTokens[s];
                 boolean[] flags = new boolean[t * w];
                 if (t > 0) {
-                    int[] f = toBytes(inRank.get(s), stream, t * w);
+                    int[] f = EpTensors.toBytes(inRank.get(s), stream, t * w);
                     for (int i = 0; i < flags.length; i++) {
                         flags[i] = f[i] != 0;
                     }
@@ -299,7 +308,7 @@ public final class IntranodeEp {
             }
             for (int s = 0; s < w; s++) {
                 Tensor rb = keep(owned, Tensor.empty(DType.I32, device, stream, w));
-                fromInts(rb, begin[s], stream);
+                EpTensors.fromInts(rb, begin[s], stream);
                 rankBegin.add(rb);
             }
             // 3. Every rank pushes its rows (and, for FP8, its scales) into the destinations.
@@ -326,7 +335,7 @@ public final class IntranodeEp {
         } catch (RuntimeException ex) {
             owned.forEach(Tensor::close);
             for (Received r : received) {
-                closeAll(r.x(), r.scales(), r.topkIdx(), r.topkWeights(), r.srcIdx());
+                EpTensors.closeAll(r.x(), r.scales(), r.topkIdx(), r.topkWeights(), r.srcIdx());
             }
             throw ex;
         }
@@ -350,66 +359,4 @@ public final class IntranodeEp {
         return t;
     }
 
-    private static int[] toInts(Tensor t, CudaStream stream) {
-        try (Tensor host = Tensor.empty(DType.I32, Device.CPU, t.shape())) {
-            TensorOps.copy(t, host, stream);
-            int[] out = new int[(int) host.numel()];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = (int) host.getBits(i);
-            }
-            return out;
-        }
-    }
-
-    private static int[] toBytes(Tensor t, CudaStream stream, int n) {
-        try (Tensor host = Tensor.empty(DType.U8, Device.CPU, t.shape())) {
-            TensorOps.copy(t, host, stream);
-            int[] out = new int[n];
-            for (int i = 0; i < n; i++) {
-                out[i] = (int) host.getBits(i);
-            }
-            return out;
-        }
-    }
-
-    private static void fromInts(Tensor dst, int[] values, CudaStream stream) {
-        try (Tensor host = Tensor.empty(DType.I32, Device.CPU, values.length)) {
-            for (int i = 0; i < values.length; i++) {
-                host.setBits(values[i], i);
-            }
-            TensorOps.copy(host, dst, stream);
-            stream.synchronize(); // the host tensor is freed next
-        }
-    }
-
-    private static void checkDevice(Tensor t, String name, Device device) {
-        if (t.isClosed()) {
-            throw new IllegalArgumentException(name + ": the tensor is closed");
-        }
-        if (!t.device().equals(device)) {
-            throw new IllegalArgumentException(name + ": expected a tensor on " + device + " (the stream's device), got one on "
-                    + t.device());
-        }
-    }
-
-    private static void checkMatrix(Tensor t, String name, DType dtype, long rows, long cols) {
-        if (t.dtype() != dtype) {
-            throw new IllegalArgumentException(name + ": expected dtype " + dtype + ", got " + t.dtype());
-        }
-        if (t.rank() != 2 || t.size(0) != rows || t.size(1) != cols) {
-            throw new IllegalArgumentException(name + ": expected shape [" + rows + ", " + cols + "], got "
-                    + java.util.Arrays.toString(t.shape()));
-        }
-        if (!t.isContiguous()) {
-            throw new IllegalArgumentException(name + ": expected a contiguous tensor");
-        }
-    }
-
-    private static void closeAll(Tensor... tensors) {
-        for (Tensor t : tensors) {
-            if (t != null) {
-                t.close();
-            }
-        }
-    }
 }

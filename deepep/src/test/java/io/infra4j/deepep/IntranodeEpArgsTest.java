@@ -10,7 +10,7 @@ import io.infra4j.memory.Tensor;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** What IntranodeEp refuses before any native call: runs without a GPU. */
+/** What IntranodeEp and LowLatencyEp refuse before any native call: runs without a GPU. */
 class IntranodeEpArgsTest {
     private final ExpertPlacement placement = new ExpertPlacement(8, 2);
 
@@ -36,5 +36,14 @@ class IntranodeEpArgsTest {
                 () -> IntranodeEp.dispatch(List.of(), new ExpertPlacement(32, 16), 1, CudaStream.legacyDefault()));
         assertTrue(big.getMessage().contains("at most 8 ranks"), big.getMessage());
         assertThrows(IllegalArgumentException.class, () -> IntranodeEp.dispatch(List.of(cpuRank(1), cpuRank(1)), placement, 1, null));
+    }
+
+    @Test
+    void lowLatencyChecksTheSameAndItsBufferSize() {
+        assertThrows(IllegalArgumentException.class,
+                () -> LowLatencyEp.dispatch(List.of(cpuRank(3), cpuRank(2)), placement, 0, CudaStream.legacyDefault()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LowLatencyEp.dispatch(List.of(cpuRank(3), cpuRank(2)), placement, 8, CudaStream.legacyDefault()));
+        assertTrue(e.getMessage().contains("EpReference is the CPU path"), e.getMessage());
     }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.infra4j.deepep.EpReference;
 import io.infra4j.deepep.ExpertPlacement;
 import io.infra4j.deepep.IntranodeEp;
+import io.infra4j.deepep.LowLatencyEp;
 import io.infra4j.deepep.RankTokens;
 import io.infra4j.deepep.Routing;
 import io.infra4j.ffm.Cuda;
@@ -27,7 +28,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 
 /**
- * Normal-mode dispatch and combine of W simulated ranks on one GPU (each rank its own tensors, the
+ * Dispatch and combine, normal and low-latency modes, of W simulated ranks on one GPU (each rank its own tensors, the
  * kernels writing into the others' by address) against {@link EpReference}, exactly: random BF16 rows
  * (or FP8 bytes with their scales), random top-k with -1 slots, ranks sending nothing, experts receiving
  * nothing.
@@ -178,6 +179,81 @@ class EpIntranodeGpuTest {
             } finally {
                 out.forEach(Tensor::close);
             }
+        }
+    }
+
+    @ParameterizedTest(name = "W={0} seed={1}")
+    @CsvSource({"2,31", "4,32", "8,33", "8,34"})
+    void lowLatencyMatchesTheReference(int world, long seed) {
+        int maxTokens = 128;
+        Scenario sc = Scenario.random(seed, world, 4, 8, 256, 100);
+        ExpertPlacement p = sc.placement();
+        int rows = world * maxTokens;
+        EpReference.LowLatencyDispatch ref = EpReference.lowLatencyDispatch(sc.reference(), p, maxTokens, Float.NaN);
+        try (TensorScope scope = TensorScope.open(stream);
+                LowLatencyEp.Dispatched d = LowLatencyEp.dispatch(sc.onGpu(scope), p, maxTokens, stream).verify(stream)) {
+            List<Tensor> echo = new ArrayList<>();
+            for (int r = 0; r < world; r++) {
+                EpReference.LowLatencyReceived want = ref.received().get(r);
+                LowLatencyEp.Received got = d.received().get(r);
+                long[] count = hostBits(got.count());
+                long[] range = hostBits(got.range());
+                long[] src = hostBits(got.srcIdx());
+                float[] x = host(got.x());
+                for (int e = 0; e < p.expertsPerRank(); e++) {
+                    String where = "rank " + r + " expert " + e;
+                    assertEquals(want.count()[e], count[e], where + ": count");
+                    for (int s = 0; s < world; s++) {
+                        // Sources run one after another on the stream: their blocks come in rank order, as the reference's.
+                        assertEquals(want.rangeBegin()[e * world + s], range[e * world + s] >>> 32, where + " from rank " + s + ": begin");
+                        assertEquals(want.rangeCount()[e * world + s], range[e * world + s] & 0xFFFFFFFFL, where + " from rank " + s + ": count");
+                    }
+                    for (int i = 0; i < want.count()[e]; i++) {
+                        assertEquals(want.sourceToken()[e * rows + i], src[e * rows + i], where + " row " + i + ": source token");
+                        assertArrayEquals(want.row(e, i), java.util.Arrays.copyOfRange(x, (e * rows + i) * 256, (e * rows + i + 1) * 256),
+                                where + " row " + i);
+                    }
+                }
+                echo.add(got.x());
+            }
+            // Each expert returns its rows: every token comes back weighted by its slots (unwritten rows never read).
+            List<float[]> want = EpReference.lowLatencyCombine(ref, ref.received().stream().map(EpReference.LowLatencyReceived::rows).toList());
+            List<Tensor> out = d.combine(echo, stream);
+            try {
+                for (int s = 0; s < world; s++) {
+                    float[] w = want.get(s);
+                    for (int i = 0; i < w.length; i++) {
+                        w[i] = bf16(w[i]);
+                    }
+                    assertArrayEquals(w, host(out.get(s)), "low-latency combine of rank " + s);
+                }
+            } finally {
+                out.forEach(Tensor::close);
+            }
+        }
+    }
+
+    @Test
+    void lowLatencyReportsBadIdsAndRefusesTooManyTokens() {
+        Scenario sc = Scenario.random(41, 2, 2, 2, 128, 10);
+        try (TensorScope scope = TensorScope.open(stream)) {
+            List<IntranodeEp.RankInput> in = sc.onGpu(scope);
+            Tensor ids = scope.empty(DType.I64, Device.CPU, 2, 2);
+            ids.setBits(0, 0, 0);
+            ids.setBits(7, 0, 1); // E = 4
+            ids.setBits(-1, 1, 0);
+            ids.setBits(2, 1, 1);
+            Tensor x = TensorOps.to(scope.empty(DType.BF16, Device.CPU, 2, 128), GPU, scope);
+            Tensor w = TensorOps.to(scope.empty(DType.F32, Device.CPU, 2, 2), GPU, scope);
+            List<IntranodeEp.RankInput> bad = List.of(IntranodeEp.RankInput.bf16(x, TensorOps.to(ids, GPU, scope), w), in.get(1));
+            try (LowLatencyEp.Dispatched d = LowLatencyEp.dispatch(bad, sc.placement(), 16, stream)) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> d.verify(stream));
+                assertTrue(e.getMessage().contains("ranks[0].topkIdx: 1 slots skipped"), e.getMessage());
+            }
+            IllegalArgumentException many = assertThrows(IllegalArgumentException.class,
+                    () -> LowLatencyEp.dispatch(List.of(IntranodeEp.RankInput.bf16(x, TensorOps.to(ids, GPU, scope), w), in.get(1)),
+                            sc.placement(), 1, stream));
+            assertTrue(many.getMessage().contains("more than maxTokens 1"), many.getMessage());
         }
     }
 

@@ -1439,6 +1439,154 @@ public class Infra4jKernels extends Infra4jKernels$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class infra4j_ep_ll_dispatch {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("infra4j_ep_ll_dispatch").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: infra4j_ep_ll_dispatch"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int infra4j_ep_ll_dispatch(const void *x, int32_t row_bytes, const int64_t *topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank, int32_t max_tokens, int32_t *slot_pos, int32_t *expert_begin, int32_t *bad_ids, const infra4j_ep_peers *recv_x, const infra4j_ep_peers *recv_count, const infra4j_ep_peers *recv_src, const infra4j_ep_peers *recv_range, void *stream)
+     * }
+     */
+    public static FunctionDescriptor infra4j_ep_ll_dispatch$descriptor() {
+        return infra4j_ep_ll_dispatch.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int infra4j_ep_ll_dispatch(const void *x, int32_t row_bytes, const int64_t *topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank, int32_t max_tokens, int32_t *slot_pos, int32_t *expert_begin, int32_t *bad_ids, const infra4j_ep_peers *recv_x, const infra4j_ep_peers *recv_count, const infra4j_ep_peers *recv_src, const infra4j_ep_peers *recv_range, void *stream)
+     * }
+     */
+    public static MethodHandle infra4j_ep_ll_dispatch$handle() {
+        return infra4j_ep_ll_dispatch.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int infra4j_ep_ll_dispatch(const void *x, int32_t row_bytes, const int64_t *topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank, int32_t max_tokens, int32_t *slot_pos, int32_t *expert_begin, int32_t *bad_ids, const infra4j_ep_peers *recv_x, const infra4j_ep_peers *recv_count, const infra4j_ep_peers *recv_src, const infra4j_ep_peers *recv_range, void *stream)
+     * }
+     */
+    public static MemorySegment infra4j_ep_ll_dispatch$address() {
+        return infra4j_ep_ll_dispatch.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int infra4j_ep_ll_dispatch(const void *x, int32_t row_bytes, const int64_t *topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank, int32_t max_tokens, int32_t *slot_pos, int32_t *expert_begin, int32_t *bad_ids, const infra4j_ep_peers *recv_x, const infra4j_ep_peers *recv_count, const infra4j_ep_peers *recv_src, const infra4j_ep_peers *recv_range, void *stream)
+     * }
+     */
+    public static int infra4j_ep_ll_dispatch(MemorySegment x, int row_bytes, MemorySegment topk_idx, int num_tokens, int top_k, int num_experts, int world_size, int rank, int max_tokens, MemorySegment slot_pos, MemorySegment expert_begin, MemorySegment bad_ids, MemorySegment recv_x, MemorySegment recv_count, MemorySegment recv_src, MemorySegment recv_range, MemorySegment stream) {
+        var mh$ = infra4j_ep_ll_dispatch.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("infra4j_ep_ll_dispatch", x, row_bytes, topk_idx, num_tokens, top_k, num_experts, world_size, rank, max_tokens, slot_pos, expert_begin, bad_ids, recv_x, recv_count, recv_src, recv_range, stream);
+            }
+            return (int)mh$.invokeExact(x, row_bytes, topk_idx, num_tokens, top_k, num_experts, world_size, rank, max_tokens, slot_pos, expert_begin, bad_ids, recv_x, recv_count, recv_src, recv_range, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class infra4j_ep_ll_combine {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("infra4j_ep_ll_combine").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: infra4j_ep_ll_combine"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int infra4j_ep_ll_combine(const infra4j_ep_peers *expert_out, int32_t hidden, const int64_t *topk_idx, const float *topk_weights, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t max_tokens, const int32_t *slot_pos, const int32_t *expert_begin, void *out, void *stream)
+     * }
+     */
+    public static FunctionDescriptor infra4j_ep_ll_combine$descriptor() {
+        return infra4j_ep_ll_combine.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int infra4j_ep_ll_combine(const infra4j_ep_peers *expert_out, int32_t hidden, const int64_t *topk_idx, const float *topk_weights, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t max_tokens, const int32_t *slot_pos, const int32_t *expert_begin, void *out, void *stream)
+     * }
+     */
+    public static MethodHandle infra4j_ep_ll_combine$handle() {
+        return infra4j_ep_ll_combine.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int infra4j_ep_ll_combine(const infra4j_ep_peers *expert_out, int32_t hidden, const int64_t *topk_idx, const float *topk_weights, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t max_tokens, const int32_t *slot_pos, const int32_t *expert_begin, void *out, void *stream)
+     * }
+     */
+    public static MemorySegment infra4j_ep_ll_combine$address() {
+        return infra4j_ep_ll_combine.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int infra4j_ep_ll_combine(const infra4j_ep_peers *expert_out, int32_t hidden, const int64_t *topk_idx, const float *topk_weights, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t max_tokens, const int32_t *slot_pos, const int32_t *expert_begin, void *out, void *stream)
+     * }
+     */
+    public static int infra4j_ep_ll_combine(MemorySegment expert_out, int hidden, MemorySegment topk_idx, MemorySegment topk_weights, int num_tokens, int top_k, int num_experts, int world_size, int max_tokens, MemorySegment slot_pos, MemorySegment expert_begin, MemorySegment out, MemorySegment stream) {
+        var mh$ = infra4j_ep_ll_combine.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("infra4j_ep_ll_combine", expert_out, hidden, topk_idx, topk_weights, num_tokens, top_k, num_experts, world_size, max_tokens, slot_pos, expert_begin, out, stream);
+            }
+            return (int)mh$.invokeExact(expert_out, hidden, topk_idx, topk_weights, num_tokens, top_k, num_experts, world_size, max_tokens, slot_pos, expert_begin, out, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int INFRA4J_ERROR_INVALID_ARGUMENT = (int)-1L;
     /**
      * {@snippet lang=c :

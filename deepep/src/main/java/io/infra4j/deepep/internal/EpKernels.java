@@ -15,7 +15,8 @@ import java.lang.foreign.ValueLayout;
  * symbols, so that one built before them gives a clear {@link io.infra4j.ffm.CudaUnavailableException}.
  */
 public final class EpKernels {
-    private static final String[] SYMBOLS = {"infra4j_ep_layout", "infra4j_ep_dispatch", "infra4j_ep_combine"};
+    private static final String[] SYMBOLS = {"infra4j_ep_layout", "infra4j_ep_dispatch", "infra4j_ep_combine", "infra4j_ep_ll_dispatch",
+            "infra4j_ep_ll_combine"};
 
     /** The most ranks one call addresses. */
     public static final int MAX_RANKS = 8; // INFRA4J_EP_MAX_RANKS of ep.h (a Java constant: checks run without the library)
@@ -56,6 +57,27 @@ public final class EpKernels {
         try (Arena arena = Arena.ofConfined()) {
             Cuda.check(Infra4jKernels.infra4j_ep_combine(peers(arena, expertOut), hidden, numTokens, worldSize, ptr(isTokenInRank),
                     ptr(sendOffset), ptr(rankBegin), ptr(out), stream.handle()), "infra4j_ep_combine");
+        }
+    }
+
+    /** Low-latency receive buffers of every rank (index = rank). */
+    public record LowLatencyPeers(long[] x, long[] count, long[] srcIdx, long[] range) {}
+
+    public static void lowLatencyDispatch(long x, int rowBytes, long topkIdx, int numTokens, int topK, int numExperts, int worldSize,
+            int rank, int maxTokens, long slotPos, long expertBegin, long badIds, LowLatencyPeers peers, CudaStream stream) {
+        try (Arena arena = Arena.ofConfined()) {
+            Cuda.check(Infra4jKernels.infra4j_ep_ll_dispatch(ptr(x), rowBytes, ptr(topkIdx), numTokens, topK, numExperts, worldSize,
+                    rank, maxTokens, ptr(slotPos), ptr(expertBegin), ptr(badIds), peers(arena, peers.x()), peers(arena, peers.count()),
+                    peers(arena, peers.srcIdx()), peers(arena, peers.range()), stream.handle()), "infra4j_ep_ll_dispatch(rank " + rank + ")");
+        }
+    }
+
+    public static void lowLatencyCombine(long[] expertOut, int hidden, long topkIdx, long topkWeights, int numTokens, int topK,
+            int numExperts, int worldSize, int maxTokens, long slotPos, long expertBegin, long out, CudaStream stream) {
+        try (Arena arena = Arena.ofConfined()) {
+            Cuda.check(Infra4jKernels.infra4j_ep_ll_combine(peers(arena, expertOut), hidden, ptr(topkIdx), ptr(topkWeights), numTokens,
+                    topK, numExperts, worldSize, maxTokens, ptr(slotPos), ptr(expertBegin), ptr(out), stream.handle()),
+                    "infra4j_ep_ll_combine");
         }
     }
 

@@ -1,0 +1,176 @@
+// Expert-parallel low-latency mode (include/infra4j/ep.h): every (token, slot) pair goes straight to its
+// expert's rows on the expert's rank, with no host synchronisation; the weighted combine pulls them back.
+#include <cstdint>
+
+#include <cub/block/block_scan.cuh>
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include "deepep/ep_common.cuh"
+#include "infra4j/ep.h"
+
+namespace {
+
+using infra4j::ep::copy_row;
+using infra4j::ep::kRowThreads;
+using infra4j::ep::valid_world;
+
+constexpr int kScanThreads = 256;
+
+// One CTA per expert: each of its slots' place among this rank's slots of that expert (in token, then
+// slot order) and their count (into expert_begin, for now). CTA 0 also counts ids outside [-1, E).
+__global__ void __launch_bounds__(kScanThreads) slot_pos_kernel(const int64_t* topk_idx, int slots, int num_experts,
+                                                                int32_t* slot_pos, int32_t* expert_begin, int32_t* bad_ids) {
+    using Scan = cub::BlockScan<int, kScanThreads>;
+    __shared__ typename Scan::TempStorage temp;
+    const int e = blockIdx.x;
+    int running = 0, bad = 0;
+    for (int base = 0; base < slots; base += kScanThreads) {
+        const int i = base + threadIdx.x;
+        const int64_t id = i < slots ? topk_idx[i] : -1;
+        const int flag = id == e;
+        if (e == 0 && i < slots && (id < -1 || id >= num_experts)) ++bad;
+        int offset, total;
+        Scan(temp).ExclusiveSum(flag, offset, total);
+        if (flag) slot_pos[i] = running + offset;
+        running += total;
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) expert_begin[e] = running;
+    if (bad > 0) atomicAdd(bad_ids, bad);
+}
+
+struct ReserveArgs {
+    int num_experts, per_rank, world_size, rank, rows;
+    int32_t* expert_begin;
+    int32_t* bad_ids;
+    infra4j_ep_peers recv_count, recv_range;
+};
+
+// One thread per expert this rank sends to: a block of rows in the expert's buffer, and its range.
+__global__ void reserve_kernel(const __grid_constant__ ReserveArgs a) {
+    const int e = blockIdx.x * blockDim.x + threadIdx.x;
+    if (e >= a.num_experts) return;
+    const int count = a.expert_begin[e];
+    const int dst = e / a.per_rank, le = e % a.per_rank;
+    // Also for no pairs: the range then starts where the expert's rows stand, as the reference's does.
+    const int begin = atomicAdd(static_cast<int32_t*>(a.recv_count.ptr[dst]) + le, count);
+    const int kept = max(0, min(count, a.rows - begin));
+    if (kept < count) atomicAdd(a.bad_ids, count - kept);  // more pairs than the expert's rows hold
+    static_cast<int64_t*>(a.recv_range.ptr[dst])[static_cast<int64_t>(le) * a.world_size + a.rank] =
+        (static_cast<int64_t>(begin) << 32) | static_cast<uint32_t>(kept);
+    a.expert_begin[e] = begin;
+}
+
+struct SendArgs {
+    const uint8_t* x;
+    int row_bytes;
+    const int64_t* topk_idx;
+    int top_k, num_experts, per_rank, rows;
+    const int32_t* slot_pos;
+    const int32_t* expert_begin;
+    infra4j_ep_peers recv_x, recv_src;
+};
+
+// One CTA per token: its row to each of its experts' rows.
+__global__ void __launch_bounds__(kRowThreads) send_kernel(const __grid_constant__ SendArgs a) {
+    const int t = blockIdx.x;
+    for (int j = 0; j < a.top_k; ++j) {
+        const int64_t i = static_cast<int64_t>(t) * a.top_k + j;
+        const int64_t e = a.topk_idx[i];
+        if (e < 0 || e >= a.num_experts) continue;
+        const int row = a.expert_begin[e] + a.slot_pos[i];
+        if (row >= a.rows) continue;  // did not fit (counted in bad_ids)
+        const int dst = static_cast<int>(e / a.per_rank), le = static_cast<int>(e % a.per_rank);
+        const int64_t cell = static_cast<int64_t>(le) * a.rows + row;
+        copy_row(static_cast<uint8_t*>(a.recv_x.ptr[dst]) + cell * a.row_bytes, a.x + static_cast<int64_t>(t) * a.row_bytes,
+                 a.row_bytes);
+        if (threadIdx.x == 0) static_cast<int32_t*>(a.recv_src.ptr[dst])[cell] = t;
+    }
+}
+
+struct LlCombineArgs {
+    infra4j_ep_peers expert_out;
+    int hidden;
+    const int64_t* topk_idx;
+    const float* topk_weights;
+    int top_k, num_experts, per_rank, rows;
+    const int32_t* slot_pos;
+    const int32_t* expert_begin;
+    __nv_bfloat16* out;
+};
+
+// One CTA per token: the weighted sum of its experts' rows, slot by slot, without fused multiply-adds.
+__global__ void __launch_bounds__(kRowThreads) ll_combine_kernel(const __grid_constant__ LlCombineArgs a) {
+    const int t = blockIdx.x;
+    for (int c = threadIdx.x * 2; c < a.hidden; c += blockDim.x * 2) {
+        float s0 = 0.f, s1 = 0.f;
+        for (int j = 0; j < a.top_k; ++j) {
+            const int64_t i = static_cast<int64_t>(t) * a.top_k + j;
+            const int64_t e = a.topk_idx[i];
+            if (e < 0 || e >= a.num_experts) continue;
+            const int row = a.expert_begin[e] + a.slot_pos[i];
+            if (row >= a.rows) continue;
+            const int dst = static_cast<int>(e / a.per_rank), le = static_cast<int>(e % a.per_rank);
+            const __nv_bfloat162 v = *reinterpret_cast<const __nv_bfloat162*>(
+                static_cast<const __nv_bfloat16*>(a.expert_out.ptr[dst]) + (static_cast<int64_t>(le) * a.rows + row) * a.hidden + c);
+            const float w = a.topk_weights[i];
+            s0 = __fadd_rn(s0, __fmul_rn(w, __bfloat162float(v.x)));
+            s1 = __fadd_rn(s1, __fmul_rn(w, __bfloat162float(v.y)));
+        }
+        *reinterpret_cast<__nv_bfloat162*>(a.out + static_cast<int64_t>(t) * a.hidden + c) = __floats2bfloat162_rn(s0, s1);
+    }
+}
+
+}  // namespace
+
+INFRA4J_API int infra4j_ep_ll_dispatch(const void* x, int32_t row_bytes, const int64_t* topk_idx, int32_t num_tokens,
+                                       int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank,
+                                       int32_t max_tokens, int32_t* slot_pos, int32_t* expert_begin, int32_t* bad_ids,
+                                       const infra4j_ep_peers* recv_x, const infra4j_ep_peers* recv_count,
+                                       const infra4j_ep_peers* recv_src, const infra4j_ep_peers* recv_range,
+                                       void* stream) {
+    if (num_tokens < 0 || num_tokens > max_tokens || top_k < 1 || row_bytes < 4 || row_bytes % 4 != 0 ||
+        !valid_world(num_experts, world_size) || rank < 0 || rank >= world_size) {
+        return INFRA4J_ERROR_INVALID_ARGUMENT;
+    }
+    if (expert_begin == nullptr || bad_ids == nullptr || recv_x == nullptr || recv_count == nullptr || recv_src == nullptr ||
+        recv_range == nullptr || (num_tokens > 0 && (x == nullptr || topk_idx == nullptr || slot_pos == nullptr))) {
+        return INFRA4J_ERROR_INVALID_ARGUMENT;
+    }
+    if (static_cast<int64_t>(world_size) * max_tokens > INT32_MAX || static_cast<int64_t>(num_tokens) * top_k > INT32_MAX) {
+        return INFRA4J_ERROR_INVALID_ARGUMENT;
+    }
+    auto s = static_cast<cudaStream_t>(stream);
+    cudaError_t e = cudaMemsetAsync(bad_ids, 0, sizeof(int32_t), s);
+    if (e != cudaSuccess) return e;
+    const int rows = world_size * max_tokens;
+    // Every expert gets its range written (count 0 where this rank sends nothing).
+    slot_pos_kernel<<<num_experts, kScanThreads, 0, s>>>(topk_idx, num_tokens * top_k, num_experts, slot_pos, expert_begin, bad_ids);
+    ReserveArgs r{num_experts, num_experts / world_size, world_size, rank, rows, expert_begin, bad_ids, *recv_count, *recv_range};
+    reserve_kernel<<<(num_experts + 127) / 128, 128, 0, s>>>(r);
+    if (num_tokens > 0) {
+        SendArgs a{static_cast<const uint8_t*>(x), row_bytes, topk_idx, top_k, num_experts, num_experts / world_size, rows,
+                   slot_pos, expert_begin, *recv_x, *recv_src};
+        send_kernel<<<num_tokens, kRowThreads, 0, s>>>(a);
+    }
+    return cudaGetLastError();
+}
+
+INFRA4J_API int infra4j_ep_ll_combine(const infra4j_ep_peers* expert_out, int32_t hidden, const int64_t* topk_idx,
+                                      const float* topk_weights, int32_t num_tokens, int32_t top_k, int32_t num_experts,
+                                      int32_t world_size, int32_t max_tokens, const int32_t* slot_pos,
+                                      const int32_t* expert_begin, void* out, void* stream) {
+    if (expert_out == nullptr || hidden < 2 || hidden % 2 != 0 || num_tokens < 0 || num_tokens > max_tokens || top_k < 1 ||
+        !valid_world(num_experts, world_size)) {
+        return INFRA4J_ERROR_INVALID_ARGUMENT;
+    }
+    if (num_tokens == 0) return INFRA4J_OK;
+    if (topk_idx == nullptr || topk_weights == nullptr || slot_pos == nullptr || expert_begin == nullptr || out == nullptr) {
+        return INFRA4J_ERROR_INVALID_ARGUMENT;
+    }
+    LlCombineArgs a{*expert_out, hidden, topk_idx, topk_weights, top_k, num_experts, num_experts / world_size,
+                    world_size * max_tokens, slot_pos, expert_begin, static_cast<__nv_bfloat16*>(out)};
+    ll_combine_kernel<<<num_tokens, kRowThreads, 0, static_cast<cudaStream_t>(stream)>>>(a);
+    return cudaGetLastError();
+}
