@@ -5,6 +5,10 @@ import io.infra4j.memory.DType;
 import io.infra4j.memory.Device;
 import io.infra4j.memory.Tensor;
 import io.infra4j.memory.TensorOps;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntFunction;
+import java.util.function.ObjIntConsumer;
 
 /** The argument checks and small host copies both GPU modes share. */
 final class EpTensors {
@@ -52,6 +56,64 @@ final class EpTensors {
         }
     }
 
+    /**
+     * The combine's checks, shared by both modes: the dispatch's own stream (what the handle frees is
+     * ordered on it), then one contiguous BF16 tensor per rank of the shape {@code shapeOf(rank)}, on
+     * {@code device}. Returns their addresses.
+     */
+    static long[] expertOutputs(List<Tensor> outputs, int world, Device device, CudaStream dispatchStream, CudaStream stream,
+            IntFunction<long[]> shapeOf) {
+        if (stream != dispatchStream) {
+            throw new IllegalArgumentException("stream: combine runs on the dispatch's stream (" + dispatchStream
+                    + "), whose order frees the dispatch's buffers; got " + stream);
+        }
+        if (outputs == null || outputs.size() != world) {
+            throw new IllegalArgumentException("expertOutputs: expected one tensor per rank (" + world + "), got "
+                    + (outputs == null ? "null" : outputs.size()));
+        }
+        long[] ptrs = new long[world];
+        for (int r = 0; r < world; r++) {
+            Tensor y = outputs.get(r);
+            String name = "expertOutputs[" + r + "]";
+            checkDevice(y, name, device);
+            long[] shape = shapeOf.apply(r);
+            if (y.dtype() != DType.BF16 || !java.util.Arrays.equals(y.shape(), shape)) {
+                throw new IllegalArgumentException(name + ": expected BF16 " + java.util.Arrays.toString(shape) + ", got " + y.dtype()
+                        + " " + java.util.Arrays.toString(y.shape()));
+            }
+            checkLayout(y, name);
+            ptrs[r] = y.address();
+        }
+        return ptrs;
+    }
+
+    /** One new BF16 {@code [tokens(s), hidden]} per source rank s, each filled by {@code launch}; all closed if one fails. */
+    static List<Tensor> perSource(int world, Device device, CudaStream stream, IntFunction<Integer> tokens, int hidden,
+            ObjIntConsumer<Tensor> launch) {
+        List<Tensor> out = new ArrayList<>();
+        try {
+            for (int s = 0; s < world; s++) {
+                Tensor o = Tensor.empty(DType.BF16, device, stream, tokens.apply(s), hidden);
+                out.add(o);
+                launch.accept(o, s);
+            }
+        } catch (RuntimeException e) {
+            out.forEach(Tensor::close);
+            throw e;
+        }
+        return out;
+    }
+
+    // Contiguous, and 4-byte aligned: the kernels move rows 4 or 16 bytes at a time.
+    private static void checkLayout(Tensor t, String name) {
+        if (!t.isContiguous()) {
+            throw new IllegalArgumentException(name + ": expected a contiguous tensor");
+        }
+        if (t.numel() > 0 && t.address() % 4 != 0) {
+            throw new IllegalArgumentException(name + ": expected a 4-byte aligned start, got address 0x" + Long.toHexString(t.address()));
+        }
+    }
+
     static void checkMatrix(Tensor t, String name, DType dtype, long rows, long cols) {
         if (t.dtype() != dtype) {
             throw new IllegalArgumentException(name + ": expected dtype " + dtype + ", got " + t.dtype());
@@ -60,9 +122,7 @@ final class EpTensors {
             throw new IllegalArgumentException(name + ": expected shape [" + rows + ", " + cols + "], got "
                     + java.util.Arrays.toString(t.shape()));
         }
-        if (!t.isContiguous()) {
-            throw new IllegalArgumentException(name + ": expected a contiguous tensor");
-        }
+        checkLayout(t, name);
     }
 
     static void closeAll(Tensor... tensors) {

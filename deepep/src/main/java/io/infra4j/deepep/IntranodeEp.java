@@ -1,6 +1,7 @@
 package io.infra4j.deepep;
 
 import io.infra4j.deepep.internal.EpKernels;
+import io.infra4j.ffm.Cuda;
 import io.infra4j.ffm.CudaStream;
 import io.infra4j.memory.DType;
 import io.infra4j.memory.Device;
@@ -55,6 +56,7 @@ public final class IntranodeEp {
     public static final class Dispatched implements AutoCloseable {
         private final ExpertPlacement placement;
         private final Device device;
+        private final CudaStream stream;
         private final int hidden;
         private final int[] numTokens;
         private final List<Received> received;
@@ -65,10 +67,12 @@ public final class IntranodeEp {
         private final List<Tensor> rankBegin;
         private boolean closed;
 
-        private Dispatched(ExpertPlacement placement, Device device, int hidden, int[] numTokens, List<Received> received,
-                List<DispatchLayout> layouts, List<Tensor> inRank, List<Tensor> sendOffset, List<Tensor> rankBegin) {
+        private Dispatched(ExpertPlacement placement, Device device, CudaStream stream, int hidden, int[] numTokens,
+                List<Received> received, List<DispatchLayout> layouts, List<Tensor> inRank, List<Tensor> sendOffset,
+                List<Tensor> rankBegin) {
             this.placement = placement;
             this.device = device;
+            this.stream = stream;
             this.hidden = hidden;
             this.numTokens = numTokens;
             this.received = received;
@@ -90,39 +94,19 @@ public final class IntranodeEp {
         /**
          * Sends each rank's expert outputs (BF16 {@code [rows received, hidden]}, contiguous) back and sums
          * each token's rows in rank order: per source rank BF16 {@code [T, hidden]}, new tensors the caller
-         * closes.
+         * closes. Runs on the dispatch's stream.
          */
         public List<Tensor> combine(List<Tensor> expertOutputs, CudaStream stream) {
             if (closed) {
                 throw new IllegalStateException("combine: this dispatch is closed");
             }
             int w = placement.worldSize();
-            if (expertOutputs == null || expertOutputs.size() != w) {
-                throw new IllegalArgumentException("expertOutputs: expected one tensor per rank (" + w + "), got "
-                        + (expertOutputs == null ? "null" : expertOutputs.size()));
-            }
-            long[] ptrs = new long[w];
-            for (int r = 0; r < w; r++) {
-                Tensor y = expertOutputs.get(r);
-                String name = "expertOutputs[" + r + "]";
-                EpTensors.checkDevice(y, name, device);
-                EpTensors.checkMatrix(y, name, DType.BF16, received.get(r).numRows(), hidden);
-                ptrs[r] = y.address();
-            }
+            long[] ptrs = EpTensors.expertOutputs(expertOutputs, w, device, this.stream, stream,
+                    r -> new long[] {received.get(r).numRows(), hidden});
             EpKernels.require();
-            List<Tensor> out = new ArrayList<>();
-            try {
-                for (int s = 0; s < w; s++) {
-                    Tensor o = Tensor.empty(DType.BF16, device, stream, numTokens[s], hidden);
-                    out.add(o);
-                    EpKernels.combine(ptrs, hidden, numTokens[s], w, inRank.get(s).address(), sendOffset.get(s).address(),
-                            rankBegin.get(s).address(), o.address(), stream);
-                }
-            } catch (RuntimeException e) {
-                out.forEach(Tensor::close);
-                throw e;
-            }
-            return out;
+            Cuda.useDevice(device.index());
+            return EpTensors.perSource(w, device, stream, s -> numTokens[s], hidden, (o, s) -> EpKernels.combine(ptrs, hidden,
+                    numTokens[s], w, inRank.get(s).address(), sendOffset.get(s).address(), rankBegin.get(s).address(), o.address(), stream));
         }
 
         @Override
@@ -240,9 +224,10 @@ public final class IntranodeEp {
         List<Tensor> owned = new ArrayList<>();
         List<Tensor> inRank = new ArrayList<>(), sendOffset = new ArrayList<>(), rankBegin = new ArrayList<>();
         List<Received> received = new ArrayList<>();
+        List<Tensor> perRank = new ArrayList<>(), perExpert = new ArrayList<>(), bad = new ArrayList<>();
+        Cuda.useDevice(device.index());
         try {
             // 1. Every rank's layout; then one synchronisation to read the counts and the id check.
-            List<Tensor> perRank = new ArrayList<>(), perExpert = new ArrayList<>(), bad = new ArrayList<>();
             for (int s = 0; s < w; s++) {
                 int t = numTokens[s];
                 Tensor ir = keep(owned, Tensor.empty(DType.U8, device, stream, Math.max(1, (long) t * w)));
@@ -299,11 +284,11 @@ public final class IntranodeEp {
                     }
                     local[le] = (n + alignment - 1) / alignment * alignment;
                 }
-                Tensor x = Tensor.empty(dtype, device, stream, rows, hidden);
-                Tensor sc = dtype == DType.F8_E4M3 ? Tensor.empty(DType.F32, device, stream, rows, hidden / 128) : null;
-                Tensor idx = Tensor.empty(DType.I64, device, stream, rows, topK);
-                Tensor wt = Tensor.empty(DType.F32, device, stream, rows, topK);
-                Tensor src = Tensor.empty(DType.I32, device, stream, rows);
+                Tensor x = keep(owned, Tensor.empty(dtype, device, stream, rows, hidden));
+                Tensor sc = dtype == DType.F8_E4M3 ? keep(owned, Tensor.empty(DType.F32, device, stream, rows, hidden / 128)) : null;
+                Tensor idx = keep(owned, Tensor.empty(DType.I64, device, stream, rows, topK));
+                Tensor wt = keep(owned, Tensor.empty(DType.F32, device, stream, rows, topK));
+                Tensor src = keep(owned, Tensor.empty(DType.I32, device, stream, rows));
                 received.add(new Received(x, sc, idx, wt, src, blockBegin, local));
             }
             for (int s = 0; s < w; s++) {
@@ -325,18 +310,13 @@ public final class IntranodeEp {
                             rankBegin.get(s).address(), scaleRows, stream);
                 }
             }
-            // The layout's scratch not kept by the handle goes back to the pool.
-            for (Tensor t : owned) {
-                if (!inRank.contains(t) && !sendOffset.contains(t) && !rankBegin.contains(t)) {
-                    t.close();
-                }
-            }
-            return new Dispatched(p, device, hidden, numTokens, List.copyOf(received), List.copyOf(layouts), inRank, sendOffset, rankBegin);
+            // The layout's counts go back to the pool; the rest is the handle's and the caller's.
+            perRank.forEach(Tensor::close);
+            perExpert.forEach(Tensor::close);
+            bad.forEach(Tensor::close);
+            return new Dispatched(p, device, stream, hidden, numTokens, List.copyOf(received), List.copyOf(layouts), inRank, sendOffset, rankBegin);
         } catch (RuntimeException ex) {
-            owned.forEach(Tensor::close);
-            for (Received r : received) {
-                EpTensors.closeAll(r.x(), r.scales(), r.topkIdx(), r.topkWeights(), r.srcIdx());
-            }
+            owned.forEach(Tensor::close); // every tensor this dispatch made, received buffers included
             throw ex;
         }
     }

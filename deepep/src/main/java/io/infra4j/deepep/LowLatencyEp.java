@@ -1,6 +1,7 @@
 package io.infra4j.deepep;
 
 import io.infra4j.deepep.internal.EpKernels;
+import io.infra4j.ffm.Cuda;
 import io.infra4j.ffm.CudaStream;
 import io.infra4j.memory.DType;
 import io.infra4j.memory.Device;
@@ -35,6 +36,7 @@ public final class LowLatencyEp {
     public static final class Dispatched implements AutoCloseable {
         private final ExpertPlacement placement;
         private final Device device;
+        private final CudaStream stream;
         private final int hidden;
         private final int maxTokens;
         private final List<IntranodeEp.RankInput> inputs;
@@ -42,10 +44,11 @@ public final class LowLatencyEp {
         private final List<Tensor> scratch; // per source rank: slot_pos [T, k], expert_begin [E], bad_ids [1]
         private boolean closed;
 
-        private Dispatched(ExpertPlacement placement, Device device, int hidden, int maxTokens, List<IntranodeEp.RankInput> inputs,
-                List<Received> received, List<Tensor> scratch) {
+        private Dispatched(ExpertPlacement placement, Device device, CudaStream stream, int hidden, int maxTokens,
+                List<IntranodeEp.RankInput> inputs, List<Received> received, List<Tensor> scratch) {
             this.placement = placement;
             this.device = device;
+            this.stream = stream;
             this.hidden = hidden;
             this.maxTokens = maxTokens;
             this.inputs = inputs;
@@ -77,46 +80,23 @@ public final class LowLatencyEp {
         /**
          * Each rank's expert outputs, BF16 {@code [L, W * maxTokens, hidden]} in the rows dispatch filled,
          * back to the tokens' ranks: per source rank BF16 {@code [T, hidden]}, each token the sum over its
-         * slots of weight times its expert's row. New tensors the caller closes.
+         * slots of weight times its expert's row. New tensors the caller closes. Runs on the dispatch's stream.
          */
         public List<Tensor> combine(List<Tensor> expertOutputs, CudaStream stream) {
             if (closed) {
                 throw new IllegalStateException("combine: this dispatch is closed");
             }
             int w = placement.worldSize();
-            if (expertOutputs == null || expertOutputs.size() != w) {
-                throw new IllegalArgumentException("expertOutputs: expected one tensor per rank (" + w + "), got "
-                        + (expertOutputs == null ? "null" : expertOutputs.size()));
-            }
-            long[] ptrs = new long[w];
-            for (int r = 0; r < w; r++) {
-                Tensor y = expertOutputs.get(r);
-                String name = "expertOutputs[" + r + "]";
-                EpTensors.checkDevice(y, name, device);
-                if (y.dtype() != DType.BF16 || y.rank() != 3 || y.size(0) != placement.expertsPerRank() || y.size(1) != (long) w * maxTokens
-                        || y.size(2) != hidden || !y.isContiguous()) {
-                    throw new IllegalArgumentException(name + ": expected a contiguous BF16 [" + placement.expertsPerRank() + ", "
-                            + (long) w * maxTokens + ", " + hidden + "], got " + y.dtype() + " " + java.util.Arrays.toString(y.shape()));
-                }
-                ptrs[r] = y.address();
-            }
+            long[] ptrs = EpTensors.expertOutputs(expertOutputs, w, device, this.stream, stream,
+                    r -> new long[] {placement.expertsPerRank(), (long) w * maxTokens, hidden});
             EpKernels.require();
-            List<Tensor> out = new ArrayList<>();
-            try {
-                for (int s = 0; s < w; s++) {
-                    IntranodeEp.RankInput in = inputs.get(s);
-                    int t = in.numTokens();
-                    Tensor o = Tensor.empty(DType.BF16, device, stream, t, hidden);
-                    out.add(o);
-                    EpKernels.lowLatencyCombine(ptrs, hidden, in.topkIdx().address(), in.topkWeights().address(), t,
-                            (int) in.topkIdx().size(1), placement.numExperts(), w, maxTokens, scratch.get(3 * s).address(),
-                            scratch.get(3 * s + 1).address(), o.address(), stream);
-                }
-            } catch (RuntimeException e) {
-                out.forEach(Tensor::close);
-                throw e;
-            }
-            return out;
+            Cuda.useDevice(device.index());
+            return EpTensors.perSource(w, device, stream, s -> inputs.get(s).numTokens(), hidden, (o, s) -> {
+                IntranodeEp.RankInput in = inputs.get(s);
+                EpKernels.lowLatencyCombine(ptrs, hidden, in.topkIdx().address(), in.topkWeights().address(), in.numTokens(),
+                        (int) in.topkIdx().size(1), placement.numExperts(), w, maxTokens, scratch.get(3 * s).address(),
+                        scratch.get(3 * s + 1).address(), o.address(), stream);
+            });
         }
 
         @Override
@@ -160,36 +140,40 @@ public final class LowLatencyEp {
         int rows = w * maxTokens;
         List<Received> received = new ArrayList<>();
         List<Tensor> scratch = new ArrayList<>();
+        List<Tensor> owned = new ArrayList<>(); // everything made here, closed if a step fails
+        Cuda.useDevice(device.index());
         try {
             for (int r = 0; r < w; r++) {
-                Tensor x = Tensor.empty(DType.BF16, device, stream, local, rows, hidden);
-                Tensor count = Tensor.empty(DType.I32, device, stream, local);
+                Tensor x = keep(owned, Tensor.empty(DType.BF16, device, stream, local, rows, hidden));
+                Tensor count = keep(owned, Tensor.empty(DType.I32, device, stream, local));
                 TensorOps.fill(count, 0, stream); // the reservations start from zero
-                Tensor src = Tensor.empty(DType.I32, device, stream, local, rows);
-                Tensor range = Tensor.empty(DType.I64, device, stream, local, w);
+                Tensor src = keep(owned, Tensor.empty(DType.I32, device, stream, local, rows));
+                Tensor range = keep(owned, Tensor.empty(DType.I64, device, stream, local, w));
                 received.add(new Received(x, count, src, range));
             }
             EpKernels.LowLatencyPeers peers = peers(received);
             for (int s = 0; s < w; s++) {
                 IntranodeEp.RankInput rank = ranks.get(s);
                 int t = in.numTokens()[s];
-                Tensor pos = Tensor.empty(DType.I32, device, stream, Math.max(1, (long) t * in.topK()));
-                Tensor begin = Tensor.empty(DType.I32, device, stream, placement.numExperts());
-                Tensor bad = Tensor.empty(DType.I32, device, stream, 1);
+                Tensor pos = keep(owned, Tensor.empty(DType.I32, device, stream, Math.max(1, (long) t * in.topK())));
+                Tensor begin = keep(owned, Tensor.empty(DType.I32, device, stream, placement.numExperts()));
+                Tensor bad = keep(owned, Tensor.empty(DType.I32, device, stream, 1));
                 scratch.add(pos);
                 scratch.add(begin);
                 scratch.add(bad);
                 EpKernels.lowLatencyDispatch(rank.x().address(), hidden * 2, rank.topkIdx().address(), t, in.topK(), placement.numExperts(),
                         w, s, maxTokens, pos.address(), begin.address(), bad.address(), peers, stream);
             }
-            return new Dispatched(placement, device, hidden, maxTokens, List.copyOf(ranks), List.copyOf(received), List.copyOf(scratch));
+            return new Dispatched(placement, device, stream, hidden, maxTokens, List.copyOf(ranks), List.copyOf(received), List.copyOf(scratch));
         } catch (RuntimeException e) {
-            for (Received r : received) {
-                EpTensors.closeAll(r.x(), r.count(), r.srcIdx(), r.range());
-            }
-            scratch.forEach(Tensor::close);
+            owned.forEach(Tensor::close);
             throw e;
         }
+    }
+
+    private static Tensor keep(List<Tensor> owned, Tensor t) {
+        owned.add(t);
+        return t;
     }
 
     private static EpKernels.LowLatencyPeers peers(List<Received> received) {

@@ -138,6 +138,21 @@ class EpIntranodeGpuTest {
         }
     }
 
+    /** Each source rank's combined BF16 tokens against the reference's float sums rounded to BF16; closes them. */
+    static void assertCombined(List<float[]> want, List<Tensor> out, String what) {
+        try {
+            for (int s = 0; s < want.size(); s++) {
+                float[] w = want.get(s).clone();
+                for (int i = 0; i < w.length; i++) {
+                    w[i] = bf16(w[i]);
+                }
+                assertArrayEquals(w, host(out.get(s)), what + " of rank " + s);
+            }
+        } finally {
+            out.forEach(Tensor::close);
+        }
+    }
+
     @ParameterizedTest(name = "W={0} seed={1}")
     @CsvSource({"2,1", "2,2", "4,3", "4,4", "8,5", "8,6"})
     void dispatchAndCombineMatchTheReference(int world, long seed) {
@@ -167,18 +182,7 @@ class EpIntranodeGpuTest {
             }
             // Each rank returns what it received: every token comes back times the ranks that got it.
             List<float[]> want = EpReference.combine(ref, ref.received().stream().map(EpReference.Received::rows).toList());
-            List<Tensor> out = d.combine(identity, stream);
-            try {
-                for (int s = 0; s < world; s++) {
-                    float[] w = want.get(s);
-                    for (int i = 0; i < w.length; i++) {
-                        w[i] = bf16(w[i]);
-                    }
-                    assertArrayEquals(w, host(out.get(s)), "combine of rank " + s);
-                }
-            } finally {
-                out.forEach(Tensor::close);
-            }
+            assertCombined(want, d.combine(identity, stream), "combine");
         }
     }
 
@@ -191,7 +195,8 @@ class EpIntranodeGpuTest {
         int rows = world * maxTokens;
         EpReference.LowLatencyDispatch ref = EpReference.lowLatencyDispatch(sc.reference(), p, maxTokens, Float.NaN);
         try (TensorScope scope = TensorScope.open(stream);
-                LowLatencyEp.Dispatched d = LowLatencyEp.dispatch(sc.onGpu(scope), p, maxTokens, stream).verify(stream)) {
+                LowLatencyEp.Dispatched d = LowLatencyEp.dispatch(sc.onGpu(scope), p, maxTokens, stream)) {
+            d.verify(stream);
             List<Tensor> echo = new ArrayList<>();
             for (int r = 0; r < world; r++) {
                 EpReference.LowLatencyReceived want = ref.received().get(r);
@@ -218,18 +223,7 @@ class EpIntranodeGpuTest {
             }
             // Each expert returns its rows: every token comes back weighted by its slots (unwritten rows never read).
             List<float[]> want = EpReference.lowLatencyCombine(ref, ref.received().stream().map(EpReference.LowLatencyReceived::rows).toList());
-            List<Tensor> out = d.combine(echo, stream);
-            try {
-                for (int s = 0; s < world; s++) {
-                    float[] w = want.get(s);
-                    for (int i = 0; i < w.length; i++) {
-                        w[i] = bf16(w[i]);
-                    }
-                    assertArrayEquals(w, host(out.get(s)), "low-latency combine of rank " + s);
-                }
-            } finally {
-                out.forEach(Tensor::close);
-            }
+            assertCombined(want, d.combine(echo, stream), "low-latency combine");
         }
     }
 
