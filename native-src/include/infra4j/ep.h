@@ -48,7 +48,9 @@ INFRA4J_API int infra4j_ep_layout(const int64_t* topk_idx, int32_t num_tokens, i
  *   recv_topk_idx[dst] (int64 [., k]): each slot's local expert id on dst (id - dst * E / W) if the
  *       expert is dst's, else -1; recv_topk_weights[dst] (float [., k]): the weight, or 0;
  *   recv_src_idx[dst] (int32): t.
- * rank_begin [W] int32 is in device memory. Every id must be in [-1, E) (see bad_ids).
+ * With recv_topk_idx[dst] NULL only the rows move (a second payload of the same tokens, e.g. FP8
+ * scales after their values). rank_begin [W] int32 is in device memory. Every id must be in [-1, E)
+ * (see bad_ids).
  */
 INFRA4J_API int infra4j_ep_dispatch(const void* x, int32_t row_bytes, const int64_t* topk_idx,
                                     const float* topk_weights, int32_t num_tokens, int32_t top_k, int32_t num_experts,

@@ -79,6 +79,7 @@ __global__ void __launch_bounds__(kRowThreads) dispatch_kernel(const __grid_cons
         const int64_t row = a.rank_begin[dst] + a.send_offset[cell];
         copy_row(static_cast<uint8_t*>(a.recv_x.ptr[dst]) + row * a.row_bytes, a.x + static_cast<int64_t>(t) * a.row_bytes,
                  a.row_bytes);
+        if (a.recv_idx.ptr[dst] == nullptr) continue;  // a second payload (FP8 scales): the routing went with the first
         for (int j = threadIdx.x; j < a.top_k; j += blockDim.x) {
             const int64_t e = a.topk_idx[static_cast<int64_t>(t) * a.top_k + j];
             const bool mine = e >= 0 && e / a.per_rank == dst;

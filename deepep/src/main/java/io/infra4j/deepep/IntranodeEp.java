@@ -321,15 +321,16 @@ public final class IntranodeEp {
         }
     }
 
+    // The receivers' buffers; for the scales pass only the rows (the routing went with the values).
     private static EpKernels.Peers peers(List<Received> received, boolean scales) {
         int w = received.size();
         long[] x = new long[w], idx = new long[w], wt = new long[w], src = new long[w];
         for (int r = 0; r < w; r++) {
             Received got = received.get(r);
             x[r] = scales ? got.scales().address() : got.x().address();
-            idx[r] = got.topkIdx().address();
-            wt[r] = got.topkWeights().address();
-            src[r] = got.srcIdx().address();
+            idx[r] = scales ? 0 : got.topkIdx().address();
+            wt[r] = scales ? 0 : got.topkWeights().address();
+            src[r] = scales ? 0 : got.srcIdx().address();
         }
         return new EpKernels.Peers(x, idx, wt, src);
     }
