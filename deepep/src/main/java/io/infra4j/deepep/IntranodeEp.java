@@ -60,7 +60,9 @@ public final class IntranodeEp {
         private final int hidden;
         private final int[] numTokens;
         private final List<Received> received;
-        private final List<DispatchLayout> layouts;
+        private final int[][] tokensPerRank;
+        private final int[][] tokensPerExpert;
+        private List<DispatchLayout> layouts; // read back on first use: dispatch itself does not need them
         // Per source rank, on the device: is_token_in_rank [T, W] U8, send_offset [T, W] I32, rank_begin [W] I32.
         private final List<Tensor> inRank;
         private final List<Tensor> sendOffset;
@@ -68,7 +70,7 @@ public final class IntranodeEp {
         private boolean closed;
 
         private Dispatched(ExpertPlacement placement, Device device, CudaStream stream, int hidden, int[] numTokens,
-                List<Received> received, List<DispatchLayout> layouts, List<Tensor> inRank, List<Tensor> sendOffset,
+                List<Received> received, int[][] tokensPerRank, int[][] tokensPerExpert, List<Tensor> inRank, List<Tensor> sendOffset,
                 List<Tensor> rankBegin) {
             this.placement = placement;
             this.device = device;
@@ -76,7 +78,8 @@ public final class IntranodeEp {
             this.hidden = hidden;
             this.numTokens = numTokens;
             this.received = received;
-            this.layouts = layouts;
+            this.tokensPerRank = tokensPerRank;
+            this.tokensPerExpert = tokensPerExpert;
             this.inRank = inRank;
             this.sendOffset = sendOffset;
             this.rankBegin = rankBegin;
@@ -86,8 +89,26 @@ public final class IntranodeEp {
             return received;
         }
 
-        /** Each source rank's layout (DeepEP's get_dispatch_layout), read back from the GPU. */
+        /** Each source rank's layout (DeepEP's get_dispatch_layout), read back from the GPU on the first call. */
         public List<DispatchLayout> layouts() {
+            if (layouts == null) {
+                if (closed) {
+                    throw new IllegalStateException("layouts: this dispatch is closed");
+                }
+                List<DispatchLayout> out = new ArrayList<>();
+                int w = placement.worldSize();
+                for (int s = 0; s < w; s++) {
+                    boolean[] flags = new boolean[numTokens[s] * w];
+                    if (flags.length > 0) {
+                        int[] f = EpTensors.toBytes(inRank.get(s), stream, flags.length);
+                        for (int i = 0; i < flags.length; i++) {
+                            flags[i] = f[i] != 0;
+                        }
+                    }
+                    out.add(new DispatchLayout(placement, numTokens[s], tokensPerRank[s], tokensPerExpert[s], flags));
+                }
+                layouts = List.copyOf(out);
+            }
             return layouts;
         }
 
@@ -224,46 +245,33 @@ public final class IntranodeEp {
         List<Tensor> owned = new ArrayList<>();
         List<Tensor> inRank = new ArrayList<>(), sendOffset = new ArrayList<>(), rankBegin = new ArrayList<>();
         List<Received> received = new ArrayList<>();
-        List<Tensor> perRank = new ArrayList<>(), perExpert = new ArrayList<>(), bad = new ArrayList<>();
         Cuda.useDevice(device.index());
         try {
-            // 1. Every rank's layout; then one synchronisation to read the counts and the id check.
+            // 1. Every rank's layout into one table of counts, row s = [bad ids, tokens per rank [W], tokens
+            //    per expert [E]]: one copy (one synchronisation) reads them all and the id check.
+            int row = 1 + w + e;
+            Tensor counts = keep(owned, Tensor.empty(DType.I32, device, stream, w, row));
             for (int s = 0; s < w; s++) {
                 int t = numTokens[s];
                 Tensor ir = keep(owned, Tensor.empty(DType.U8, device, stream, Math.max(1, (long) t * w)));
                 Tensor so = keep(owned, Tensor.empty(DType.I32, device, stream, Math.max(1, (long) t * w)));
-                Tensor pr = keep(owned, Tensor.empty(DType.I32, device, stream, w));
-                Tensor pe = keep(owned, Tensor.empty(DType.I32, device, stream, e));
-                Tensor b = keep(owned, Tensor.empty(DType.I32, device, stream, 1));
-                EpKernels.layout(ranks.get(s).topkIdx().address(), t, topK, e, w, pr.address(), pe.address(), ir.address(),
-                        so.address(), b.address(), stream);
+                long base = counts.address() + 4L * s * row;
+                EpKernels.layout(ranks.get(s).topkIdx().address(), t, topK, e, w, base + 4, base + 4L * (1 + w), ir.address(),
+                        so.address(), base, stream);
                 inRank.add(ir);
                 sendOffset.add(so);
-                perRank.add(pr);
-                perExpert.add(pe);
-                bad.add(b);
             }
+            int[] table = EpTensors.toInts(counts, stream);
+            counts.close();
             int[][] tpr = new int[w][];
             int[][] tpe = new int[w][];
             for (int s = 0; s < w; s++) {
-                int badIds = EpTensors.toInts(bad.get(s), stream)[0];
+                int badIds = table[s * row];
                 if (badIds != 0) {
                     throw new IllegalArgumentException("ranks[" + s + "].topkIdx: " + badIds + " expert ids outside [-1, " + e + ")");
                 }
-                tpr[s] = EpTensors.toInts(perRank.get(s), stream);
-                tpe[s] = EpTensors.toInts(perExpert.get(s), stream);
-            }
-            List<DispatchLayout> layouts = new ArrayList<>();
-            for (int s = 0; s < w; s++) {
-                int t = numTokens[s];
-                boolean[] flags = new boolean[t * w];
-                if (t > 0) {
-                    int[] f = EpTensors.toBytes(inRank.get(s), stream, t * w);
-                    for (int i = 0; i < flags.length; i++) {
-                        flags[i] = f[i] != 0;
-                    }
-                }
-                layouts.add(new DispatchLayout(p, t, tpr[s], tpe[s], flags));
+                tpr[s] = java.util.Arrays.copyOfRange(table, s * row + 1, s * row + 1 + w);
+                tpe[s] = java.util.Arrays.copyOfRange(table, s * row + 1 + w, (s + 1) * row);
             }
             // 2. Each destination's buffers: source rank 0's block first, then 1's, ...
             int[][] begin = new int[w][w];
@@ -291,10 +299,14 @@ public final class IntranodeEp {
                 Tensor src = keep(owned, Tensor.empty(DType.I32, device, stream, rows));
                 received.add(new Received(x, sc, idx, wt, src, blockBegin, local));
             }
+            int[] flat = new int[w * w];
             for (int s = 0; s < w; s++) {
-                Tensor rb = keep(owned, Tensor.empty(DType.I32, device, stream, w));
-                EpTensors.fromInts(rb, begin[s], stream);
-                rankBegin.add(rb);
+                System.arraycopy(begin[s], 0, flat, s * w, w);
+            }
+            Tensor beginTable = keep(owned, Tensor.empty(DType.I32, device, stream, w, w));
+            EpTensors.fromInts(beginTable, flat, stream);
+            for (int s = 0; s < w; s++) {
+                rankBegin.add(keep(owned, beginTable.select(0, s))); // row s: where rank s's block starts on every destination
             }
             // 3. Every rank pushes its rows (and, for FP8, its scales) into the destinations.
             EpKernels.Peers rows = peers(received, false);
@@ -310,11 +322,8 @@ public final class IntranodeEp {
                             rankBegin.get(s).address(), scaleRows, stream);
                 }
             }
-            // The layout's counts go back to the pool; the rest is the handle's and the caller's.
-            perRank.forEach(Tensor::close);
-            perExpert.forEach(Tensor::close);
-            bad.forEach(Tensor::close);
-            return new Dispatched(p, device, stream, hidden, numTokens, List.copyOf(received), List.copyOf(layouts), inRank, sendOffset, rankBegin);
+            beginTable.close(); // its rows (views) keep the storage for the handle
+            return new Dispatched(p, device, stream, hidden, numTokens, List.copyOf(received), tpr, tpe, inRank, sendOffset, rankBegin);
         } catch (RuntimeException ex) {
             owned.forEach(Tensor::close); // every tensor this dispatch made, received buffers included
             throw ex;
