@@ -148,7 +148,7 @@ run() {
     grep -E "✘|=> |alone:|pool (before|after)|block 4096|grid 0" "$logs/gpu-tests.log" | head -n 60 | tee -a "$summary"
     say "GPU tests exit code: $trc"
     [ $trc -ne 0 ] && rc=1
-    if [ "$what" != smoke ] && [ "$what" != gemm ]; then
+    if [ "$what" != smoke ] && [ "$what" != gemm ] && [ "$what" != ep ]; then
       # The opt-in narrow MLA kernel (INFRA4J_MLA_NARROW=1) must pass the same MLA tests.
       say "== MLA GPU tests with INFRA4J_MLA_NARROW=1"
       INFRA4J_MLA_NARROW=1 timeout "${STAGE_LIMIT_TESTS:-300}" "${jvm[@]}" -Xmx24g -jar "$b/junit-console.jar" execute \

@@ -15,8 +15,9 @@ final class EpTensors {
     private EpTensors() {}
 
     static int[] toInts(Tensor t, CudaStream stream) {
-        try (Tensor host = Tensor.empty(DType.I32, Device.CPU, t.shape())) {
-            TensorOps.copy(t, host, stream);
+        // A flat host copy: one coordinate per element, whatever t's shape.
+        try (Tensor flat = t.view(t.numel()); Tensor host = Tensor.empty(DType.I32, Device.CPU, t.numel())) {
+            TensorOps.copy(flat, host, stream);
             int[] out = new int[(int) host.numel()];
             for (int i = 0; i < out.length; i++) {
                 out[i] = (int) host.getBits(i);
@@ -26,8 +27,8 @@ final class EpTensors {
     }
 
     static int[] toBytes(Tensor t, CudaStream stream, int n) {
-        try (Tensor host = Tensor.empty(DType.U8, Device.CPU, t.shape())) {
-            TensorOps.copy(t, host, stream);
+        try (Tensor flat = t.view(t.numel()); Tensor host = Tensor.empty(DType.U8, Device.CPU, t.numel())) {
+            TensorOps.copy(flat, host, stream);
             int[] out = new int[n];
             for (int i = 0; i < n; i++) {
                 out[i] = (int) host.getBits(i);
@@ -37,11 +38,11 @@ final class EpTensors {
     }
 
     static void fromInts(Tensor dst, int[] values, CudaStream stream) {
-        try (Tensor host = Tensor.empty(DType.I32, Device.CPU, values.length)) {
+        try (Tensor flat = dst.view(dst.numel()); Tensor host = Tensor.empty(DType.I32, Device.CPU, values.length)) {
             for (int i = 0; i < values.length; i++) {
                 host.setBits(values[i], i);
             }
-            TensorOps.copy(host, dst, stream);
+            TensorOps.copy(host, flat, stream);
             stream.synchronize(); // the host tensor is freed next
         }
     }
