@@ -20,8 +20,11 @@
 
 #include "infra4j/types.h"
 
-/* The most ranks one call addresses (a node's GPUs). */
-#define INFRA4J_EP_MAX_RANKS 8
+/*
+ * The most ranks one call addresses: the GPUs of a node when the peers are other GPUs' buffers, or, over
+ * NCCL, the per-destination blocks of one rank's own send and receive buffers.
+ */
+#define INFRA4J_EP_MAX_RANKS 64
 
 /* The other ranks' buffers, indexed by rank; entries past world_size are ignored. */
 typedef struct infra4j_ep_peers {
@@ -71,7 +74,9 @@ INFRA4J_API int infra4j_ep_combine(const infra4j_ep_peers* expert_out, int32_t h
 /*
  * Low-latency mode (no host synchronisation, so a step can be captured in a CUDA graph). Each rank has,
  * for its L = E / W local experts and at most M tokens per sender (max_tokens):
- *   recv_x [L, W * M] rows of row_bytes; recv_count [L] int32, zeroed before the step;
+ *   recv_x [L, W * M, hidden]: BF16, or e4m3 when fp8 is 1, with recv_scales [L, W * M, hidden / 128]
+ *   FP32 (per 1 x 128 group, DeepGEMM's per-token quantisation: the masked grouped GEMM's operand);
+ *   recv_count [L] int32, zeroed before the step;
  *   recv_src [L, W * M] int32: each row's token index on its source rank;
  *   recv_range [L, W] int64: (begin << 32) | count, the rows each source rank's tokens took.
  * infra4j_ep_ll_dispatch on rank `rank` sends every (token, slot) pair with an expert to that expert's
@@ -79,14 +84,17 @@ INFRA4J_API int infra4j_ep_combine(const infra4j_ep_peers* expert_out, int32_t h
  * different sources land in arrival order) and fills it in token order. slot_pos [T, k] and
  * expert_begin [E] (int32, device) are this rank's scratch, kept for the combine. Pairs that would
  * not fit (more than W * M per expert) and ids outside [-1, E) are skipped and counted in bad_ids [1]
- * (zeroed here; callers check it is 0). T <= M.
+ * (zeroed here; callers check it is 0). T <= M. x is BF16 [T, hidden]; with fp8 = 1 each row is
+ * quantised once on the sender (hidden a multiple of 128, at most INFRA4J_EP_LL_FP8_MAX_HIDDEN, x
+ * 16-byte aligned) and its e4m3 values and scales go to every expert it was routed to.
  */
-INFRA4J_API int infra4j_ep_ll_dispatch(const void* x, int32_t row_bytes, const int64_t* topk_idx, int32_t num_tokens,
+#define INFRA4J_EP_LL_FP8_MAX_HIDDEN 32768
+INFRA4J_API int infra4j_ep_ll_dispatch(const void* x, int32_t hidden, int32_t fp8, const int64_t* topk_idx, int32_t num_tokens,
                                        int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank,
                                        int32_t max_tokens, int32_t* slot_pos, int32_t* expert_begin, int32_t* bad_ids,
-                                       const infra4j_ep_peers* recv_x, const infra4j_ep_peers* recv_count,
-                                       const infra4j_ep_peers* recv_src, const infra4j_ep_peers* recv_range,
-                                       void* stream);
+                                       const infra4j_ep_peers* recv_x, const infra4j_ep_peers* recv_scales,
+                                       const infra4j_ep_peers* recv_count, const infra4j_ep_peers* recv_src,
+                                       const infra4j_ep_peers* recv_range, void* stream);
 
 /*
  * Low-latency combine into rank `rank`'s out [T, hidden] (BF16): out[t] = sum over slots j in order, with

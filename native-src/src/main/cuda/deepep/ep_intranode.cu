@@ -24,17 +24,18 @@ __global__ void mark_kernel(const int64_t* topk_idx, int num_tokens, int top_k, 
     const int t = blockIdx.x * blockDim.x + threadIdx.x;
     if (t >= num_tokens) return;
     const int per_rank = num_experts / world_size;
-    unsigned mask = 0;
+    uint64_t mask = 0;  // one bit per rank: INFRA4J_EP_MAX_RANKS <= 64
     for (int j = 0; j < top_k; ++j) {
         const int64_t e = topk_idx[static_cast<int64_t>(t) * top_k + j];
         if (e < -1 || e >= num_experts) {
             atomicAdd(bad_ids, 1);
         } else if (e >= 0) {
             atomicAdd(&tokens_per_expert[e], 1);
-            mask |= 1u << (e / per_rank);
+            mask |= uint64_t{1} << (e / per_rank);
         }
     }
     for (int w = 0; w < world_size; ++w) in_rank[static_cast<int64_t>(t) * world_size + w] = (mask >> w) & 1u;
+    static_assert(INFRA4J_EP_MAX_RANKS <= 64, "one mask bit per rank");
 }
 
 // One CTA per destination rank: each token's place among those going there, and their count.
@@ -104,11 +105,12 @@ struct CombineArgs {
 // One CTA per token: the sum, in rank order, of the rows the ranks that got it return.
 __global__ void __launch_bounds__(kRowThreads) combine_kernel(const __grid_constant__ CombineArgs a) {
     const int t = blockIdx.x;
-    int64_t rows[INFRA4J_EP_MAX_RANKS];
-    for (int dst = 0; dst < a.world_size; ++dst) {
+    __shared__ int64_t rows[INFRA4J_EP_MAX_RANKS];  // the token's row on each rank, -1 where it did not go
+    for (int dst = threadIdx.x; dst < a.world_size; dst += blockDim.x) {
         const int64_t cell = static_cast<int64_t>(t) * a.world_size + dst;
         rows[dst] = a.in_rank[cell] ? a.rank_begin[dst] + a.send_offset[cell] : -1;
     }
+    __syncthreads();
     for (int c = threadIdx.x * 2; c < a.hidden; c += blockDim.x * 2) {
         float s0 = 0.f, s1 = 0.f;
         for (int dst = 0; dst < a.world_size; ++dst) {

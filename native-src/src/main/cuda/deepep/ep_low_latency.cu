@@ -6,6 +6,7 @@
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
+#include "common/fp8_group.cuh"
 #include "deepep/ep_common.cuh"
 #include "infra4j/ep.h"
 
@@ -63,28 +64,70 @@ __global__ void reserve_kernel(const __grid_constant__ ReserveArgs a) {
 }
 
 struct SendArgs {
-    const uint8_t* x;
-    int row_bytes;
+    const uint8_t* x;  // BF16 [T, hidden]
+    int hidden;
     const int64_t* topk_idx;
     int top_k, num_experts, per_rank, rows;
     const int32_t* slot_pos;
     const int32_t* expert_begin;
-    infra4j_ep_peers recv_x, recv_src;
+    infra4j_ep_peers recv_x, recv_scales, recv_src;
 };
 
-// One CTA per token: its row to each of its experts' rows.
+constexpr int kGroup = INFRA4J_FP8_BLOCK;
+constexpr int kLanesPerGroup = kGroup / 8;  // 16 lanes, eight values each: half a warp per group
+
+// Quantises row `row` (BF16, 16-byte aligned) into shared memory: e4m3 values [hidden], then the
+// groups' scales. The loop runs per warp, so every lane reaches the shuffles.
+__device__ __forceinline__ void quantise_row(const uint8_t* row, int hidden, uint8_t* values, float* scales) {
+    const int groups = hidden / kGroup;
+    const int lane = threadIdx.x % 32, half = lane / kLanesPerGroup, sub = lane % kLanesPerGroup;
+    for (int g0 = (threadIdx.x / 32) * 2; g0 < groups; g0 += blockDim.x / 32 * 2) {
+        const int g = g0 + half;
+        const bool active = g < groups;
+        uint32_t w[4] = {0, 0, 0, 0};
+        if (active) {
+            const uint4 v = *reinterpret_cast<const uint4*>(row + (static_cast<int64_t>(g) * kGroup + sub * 8) * 2);
+            w[0] = v.x;
+            w[1] = v.y;
+            w[2] = v.z;
+            w[3] = v.w;
+        }
+        uint32_t amax = infra4j::fp8::abs_max_bits(w);
+#pragma unroll
+        for (int o = kLanesPerGroup / 2; o > 0; o /= 2) amax = max(amax, __shfl_xor_sync(0xFFFFFFFFu, amax, o));
+        const infra4j::fp8::GroupScale s = infra4j::fp8::group_scale(amax);
+        if (active) {
+            *reinterpret_cast<uint2*>(values + g * kGroup + sub * 8) = infra4j::fp8::encode8(w, s.mul);
+            if (sub == 0) scales[g] = s.scale;
+        }
+    }
+    __syncthreads();
+}
+
+// One CTA per token: its row (BF16 as it is, or quantised once when kFp8) to each of its experts' rows.
+template <bool kFp8>
 __global__ void __launch_bounds__(kRowThreads) send_kernel(const __grid_constant__ SendArgs a) {
+    extern __shared__ __align__(16) uint8_t staged[];  // kFp8: e4m3 [hidden], then FP32 scales [hidden / 128]
     const int t = blockIdx.x;
+    const uint8_t* row = a.x + static_cast<int64_t>(t) * a.hidden * 2;
+    const int value_bytes = kFp8 ? a.hidden : a.hidden * 2;
+    const int scale_bytes = a.hidden / kGroup * 4;
+    if constexpr (kFp8) quantise_row(row, a.hidden, staged, reinterpret_cast<float*>(staged + a.hidden));
     for (int j = 0; j < a.top_k; ++j) {
         const int64_t i = static_cast<int64_t>(t) * a.top_k + j;
         const int64_t e = a.topk_idx[i];
         if (e < 0 || e >= a.num_experts) continue;
-        const int row = a.expert_begin[e] + a.slot_pos[i];
-        if (row >= a.rows) continue;  // did not fit (counted in bad_ids)
+        const int row_in = a.expert_begin[e] + a.slot_pos[i];
+        if (row_in >= a.rows) continue;  // did not fit (counted in bad_ids)
         const int dst = static_cast<int>(e / a.per_rank), le = static_cast<int>(e % a.per_rank);
-        const int64_t cell = static_cast<int64_t>(le) * a.rows + row;
-        copy_row(static_cast<uint8_t*>(a.recv_x.ptr[dst]) + cell * a.row_bytes, a.x + static_cast<int64_t>(t) * a.row_bytes,
-                 a.row_bytes);
+        const int64_t cell = static_cast<int64_t>(le) * a.rows + row_in;
+        uint8_t* to = static_cast<uint8_t*>(a.recv_x.ptr[dst]) + cell * value_bytes;
+        if constexpr (kFp8) {
+            copy_row(to, staged, value_bytes);
+            copy_row(static_cast<uint8_t*>(a.recv_scales.ptr[dst]) + cell * scale_bytes, staged + a.hidden, scale_bytes);
+        } else {
+            copy_row(to, row, value_bytes);
+        }
         if (threadIdx.x == 0) static_cast<int32_t*>(a.recv_src.ptr[dst])[cell] = t;
     }
 }
@@ -124,14 +167,18 @@ __global__ void __launch_bounds__(kRowThreads) ll_combine_kernel(const __grid_co
 
 }  // namespace
 
-INFRA4J_API int infra4j_ep_ll_dispatch(const void* x, int32_t row_bytes, const int64_t* topk_idx, int32_t num_tokens,
+INFRA4J_API int infra4j_ep_ll_dispatch(const void* x, int32_t hidden, int32_t fp8, const int64_t* topk_idx, int32_t num_tokens,
                                        int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank,
                                        int32_t max_tokens, int32_t* slot_pos, int32_t* expert_begin, int32_t* bad_ids,
-                                       const infra4j_ep_peers* recv_x, const infra4j_ep_peers* recv_count,
-                                       const infra4j_ep_peers* recv_src, const infra4j_ep_peers* recv_range,
-                                       void* stream) {
-    if (num_tokens < 0 || num_tokens > max_tokens || top_k < 1 || row_bytes < 4 || row_bytes % 4 != 0 ||
+                                       const infra4j_ep_peers* recv_x, const infra4j_ep_peers* recv_scales,
+                                       const infra4j_ep_peers* recv_count, const infra4j_ep_peers* recv_src,
+                                       const infra4j_ep_peers* recv_range, void* stream) {
+    if (num_tokens < 0 || num_tokens > max_tokens || top_k < 1 || hidden < 2 || hidden % 2 != 0 || (fp8 != 0 && fp8 != 1) ||
         !valid_world(num_experts, world_size) || rank < 0 || rank >= world_size) {
+        return INFRA4J_ERROR_INVALID_ARGUMENT;
+    }
+    if (fp8 && (hidden % kGroup != 0 || hidden > INFRA4J_EP_LL_FP8_MAX_HIDDEN || recv_scales == nullptr ||
+                reinterpret_cast<uintptr_t>(x) % 16 != 0)) {
         return INFRA4J_ERROR_INVALID_ARGUMENT;
     }
     if (expert_begin == nullptr || bad_ids == nullptr || recv_x == nullptr || recv_count == nullptr || recv_src == nullptr ||
@@ -150,9 +197,14 @@ INFRA4J_API int infra4j_ep_ll_dispatch(const void* x, int32_t row_bytes, const i
     ReserveArgs r{num_experts, num_experts / world_size, world_size, rank, rows, expert_begin, bad_ids, *recv_count, *recv_range};
     reserve_kernel<<<(num_experts + 127) / 128, 128, 0, s>>>(r);
     if (num_tokens > 0) {
-        SendArgs a{static_cast<const uint8_t*>(x), row_bytes, topk_idx, top_k, num_experts, num_experts / world_size, rows,
-                   slot_pos, expert_begin, *recv_x, *recv_src};
-        send_kernel<<<num_tokens, kRowThreads, 0, s>>>(a);
+        SendArgs a{static_cast<const uint8_t*>(x), hidden, topk_idx, top_k, num_experts, num_experts / world_size, rows,
+                   slot_pos, expert_begin, *recv_x, fp8 ? *recv_scales : infra4j_ep_peers{}, *recv_src};
+        if (fp8) {
+            const size_t smem = static_cast<size_t>(hidden) + static_cast<size_t>(hidden / kGroup) * 4;  // <= 33 KB
+            send_kernel<true><<<num_tokens, kRowThreads, smem, s>>>(a);
+        } else {
+            send_kernel<false><<<num_tokens, kRowThreads, 0, s>>>(a);
+        }
     }
     return cudaGetLastError();
 }

@@ -166,23 +166,28 @@ public final class IntranodeEp {
     /** Checks W ranks' inputs (both modes): IllegalArgumentException naming the first bad argument. */
     static Inputs check(List<RankInput> ranks, ExpertPlacement placement, CudaStream stream) {
         int w = placement.worldSize();
-        if (w > EpKernels.MAX_RANKS) {
-            throw new IllegalArgumentException("worldSize: at most " + EpKernels.MAX_RANKS + " ranks in one node, got " + w);
-        }
         if (ranks == null || ranks.size() != w) {
             throw new IllegalArgumentException("ranks: expected one input per rank (" + w + "), got "
                     + (ranks == null ? "null" : ranks.size()));
+        }
+        return checkInputs(ranks, w, stream, s -> "ranks[" + s + "]");
+    }
+
+    /** Checks the inputs of {@code ranks.size()} ranks of a world of {@code w}: all of them here, or one rank's over NCCL. */
+    static Inputs checkInputs(List<RankInput> ranks, int w, CudaStream stream, java.util.function.IntFunction<String> nameOf) {
+        if (w > EpKernels.MAX_RANKS) {
+            throw new IllegalArgumentException("worldSize: at most " + EpKernels.MAX_RANKS + " ranks, got " + w);
         }
         if (stream == null) {
             throw new IllegalArgumentException("stream: expected a CudaStream, got null");
         }
         RankInput first = ranks.get(0);
         if (first == null || first.x() == null) {
-            throw new IllegalArgumentException("ranks[0].x: expected a tensor, got null");
+            throw new IllegalArgumentException(nameOf.apply(0) + ".x: expected a tensor, got null");
         }
         Device device = first.x().device();
         if (!device.isCuda()) {
-            throw new IllegalArgumentException("ranks[0].x: expected a tensor on a GPU, got one on " + device
+            throw new IllegalArgumentException(nameOf.apply(0) + ".x: expected a tensor on a GPU, got one on " + device
                     + " (EpReference is the CPU path)");
         }
         if (!stream.isLegacyDefault() && stream.device() != device.index()) {
@@ -191,26 +196,26 @@ public final class IntranodeEp {
         DType dtype = first.x().dtype();
         boolean fp8 = dtype == DType.F8_E4M3;
         if (dtype != DType.BF16 && !fp8) {
-            throw new IllegalArgumentException("ranks[0].x: expected BF16 or F8_E4M3 rows, got " + dtype);
+            throw new IllegalArgumentException(nameOf.apply(0) + ".x: expected BF16 or F8_E4M3 rows, got " + dtype);
         }
         if (first.x().rank() != 2) {
-            throw new IllegalArgumentException("ranks[0].x: expected [T, hidden], got shape " + java.util.Arrays.toString(first.x().shape()));
+            throw new IllegalArgumentException(nameOf.apply(0) + ".x: expected [T, hidden], got shape " + java.util.Arrays.toString(first.x().shape()));
         }
         int hidden = (int) first.x().size(1);
         if (fp8 && hidden % 128 != 0) {
-            throw new IllegalArgumentException("ranks[0].x: FP8 rows need hidden a multiple of 128 (one scale per 128), got " + hidden);
+            throw new IllegalArgumentException(nameOf.apply(0) + ".x: FP8 rows need hidden a multiple of 128 (one scale per 128), got " + hidden);
         }
         if ((long) hidden * dtype.byteSize() % 4 != 0) {
-            throw new IllegalArgumentException("ranks[0].x: rows must be a multiple of 4 bytes, got hidden " + hidden + " of " + dtype);
+            throw new IllegalArgumentException(nameOf.apply(0) + ".x: rows must be a multiple of 4 bytes, got hidden " + hidden + " of " + dtype);
         }
         int topK = first.topkIdx() == null || first.topkIdx().rank() != 2 ? -1 : (int) first.topkIdx().size(1);
         if (topK < 1) {
-            throw new IllegalArgumentException("ranks[0].topkIdx: expected I64 [T, k] with k >= 1");
+            throw new IllegalArgumentException(nameOf.apply(0) + ".topkIdx: expected I64 [T, k] with k >= 1");
         }
-        int[] numTokens = new int[w];
-        for (int s = 0; s < w; s++) {
+        int[] numTokens = new int[ranks.size()];
+        for (int s = 0; s < ranks.size(); s++) {
             RankInput in = ranks.get(s);
-            String name = "ranks[" + s + "]";
+            String name = nameOf.apply(s);
             if (in == null || in.x() == null || in.topkIdx() == null || in.topkWeights() == null) {
                 throw new IllegalArgumentException(name + ": expected x, topkIdx and topkWeights, got a null");
             }

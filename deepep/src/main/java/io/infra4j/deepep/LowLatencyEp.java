@@ -18,19 +18,33 @@ import java.util.List;
  * tokens take one block of an expert's rows, in token order; blocks of different sources land in
  * arrival order ({@code range} says where). Matches {@link EpReference#lowLatencyDispatch} and
  * {@link EpReference#lowLatencyCombine}.
+ *
+ * <p>With {@link Format#FP8} each BF16 row is quantised once on its sender, as DeepGEMM's per-token
+ * quantisation does it ({@code Fp8Quant.perToken}: 1 x 128 groups, FP32 scales), and arrives as e4m3
+ * values and scales: {@code new Fp8Tensor(x, scales)} with {@code count} as masked M is the operand of
+ * the masked grouped FP8 GEMM ({@code Fp8Gemm.mGroupedMasked}).
  */
 public final class LowLatencyEp {
 
     private LowLatencyEp() {}
 
+    /** What the rows travel as. */
+    public enum Format {
+        /** The BF16 rows as they are. */
+        BF16,
+        /** e4m3 values with one FP32 scale per 1 x 128 group, quantised on the sender. */
+        FP8
+    }
+
     /**
-     * What one rank received: {@code x} BF16 {@code [L, W * maxTokens, hidden]} (rows past an expert's
-     * count are not written), {@code count} I32 {@code [L]} (pairs routed to each local expert: the valid
+     * What one rank received: {@code x} BF16 or e4m3 {@code [L, W * maxTokens, hidden]} (rows past an
+     * expert's count are not written), {@code scales} F32 {@code [L, W * maxTokens, hidden / 128]} for
+     * FP8 (null for BF16), {@code count} I32 {@code [L]} (pairs routed to each local expert: the valid
      * rows, when at most {@code W * maxTokens}), {@code srcIdx} I32 {@code [L, W * maxTokens]} (each valid
      * row's token on its source rank) and {@code range} I64 {@code [L, W]} ({@code (begin << 32) | count}
      * of each source rank's block). All on the device.
      */
-    public record Received(Tensor x, Tensor count, Tensor srcIdx, Tensor range) {}
+    public record Received(Tensor x, Tensor scales, Tensor count, Tensor srcIdx, Tensor range) {}
 
     /** A low-latency dispatch's buffers on every rank, and what its combine needs. */
     public static final class Dispatched implements AutoCloseable {
@@ -106,7 +120,7 @@ public final class LowLatencyEp {
             }
             closed = true;
             for (Received r : received) {
-                EpTensors.closeAll(r.x(), r.count(), r.srcIdx(), r.range());
+                EpTensors.closeAll(r.x(), r.scales(), r.count(), r.srcIdx(), r.range());
             }
             scratch.forEach(Tensor::close);
         }
@@ -117,12 +131,37 @@ public final class LowLatencyEp {
      * without synchronising it. The inputs' routing must stay as it is until the combine has run.
      */
     public static Dispatched dispatch(List<IntranodeEp.RankInput> ranks, ExpertPlacement placement, int maxTokens, CudaStream stream) {
+        return dispatch(ranks, placement, maxTokens, Format.BF16, stream);
+    }
+
+    /**
+     * As {@link #dispatch(List, ExpertPlacement, int, CudaStream)}, the rows travelling as {@code format}.
+     * FP8 needs a hidden size that is a multiple of 128 (at most 32768) and 16-byte aligned rows.
+     */
+    public static Dispatched dispatch(List<IntranodeEp.RankInput> ranks, ExpertPlacement placement, int maxTokens, Format format,
+            CudaStream stream) {
         if (maxTokens < 1) {
             throw new IllegalArgumentException("maxTokens: expected at least 1, got " + maxTokens);
         }
+        if (format == null) {
+            throw new IllegalArgumentException("format: expected BF16 or FP8, got null");
+        }
         IntranodeEp.Inputs in = IntranodeEp.check(ranks, placement, stream);
         if (in.dtype() != DType.BF16) {
-            throw new IllegalArgumentException("ranks[0].x: low-latency dispatch takes BF16 rows, got " + in.dtype());
+            throw new IllegalArgumentException("ranks[0].x: low-latency dispatch takes BF16 rows (FP8 is made on the way), got " + in.dtype());
+        }
+        boolean fp8 = format == Format.FP8;
+        if (fp8) {
+            if (in.hidden() % 128 != 0 || in.hidden() > EpKernels.LL_FP8_MAX_HIDDEN) {
+                throw new IllegalArgumentException("ranks[0].x: FP8 rows need a hidden size that is a multiple of 128 and at most "
+                        + EpKernels.LL_FP8_MAX_HIDDEN + ", got " + in.hidden());
+            }
+            for (int s = 0; s < ranks.size(); s++) {
+                if (ranks.get(s).x().address() % 16 != 0) {
+                    throw new IllegalArgumentException("ranks[" + s + "].x: FP8 dispatch reads rows 16 bytes at a time: expected a "
+                            + "16-byte aligned start, got address 0x" + Long.toHexString(ranks.get(s).x().address()));
+                }
+            }
         }
         int w = placement.worldSize();
         for (int s = 0; s < w; s++) {
@@ -144,12 +183,13 @@ public final class LowLatencyEp {
         Cuda.useDevice(device.index());
         try {
             for (int r = 0; r < w; r++) {
-                Tensor x = keep(owned, Tensor.empty(DType.BF16, device, stream, local, rows, hidden));
+                Tensor x = keep(owned, Tensor.empty(fp8 ? DType.F8_E4M3 : DType.BF16, device, stream, local, rows, hidden));
+                Tensor scales = fp8 ? keep(owned, Tensor.empty(DType.F32, device, stream, local, rows, hidden / 128)) : null;
                 Tensor count = keep(owned, Tensor.empty(DType.I32, device, stream, local));
                 TensorOps.fill(count, 0, stream); // the reservations start from zero
                 Tensor src = keep(owned, Tensor.empty(DType.I32, device, stream, local, rows));
                 Tensor range = keep(owned, Tensor.empty(DType.I64, device, stream, local, w));
-                received.add(new Received(x, count, src, range));
+                received.add(new Received(x, scales, count, src, range));
             }
             EpKernels.LowLatencyPeers peers = peers(received);
             for (int s = 0; s < w; s++) {
@@ -161,7 +201,7 @@ public final class LowLatencyEp {
                 scratch.add(pos);
                 scratch.add(begin);
                 scratch.add(bad);
-                EpKernels.lowLatencyDispatch(rank.x().address(), hidden * 2, rank.topkIdx().address(), t, in.topK(), placement.numExperts(),
+                EpKernels.lowLatencyDispatch(rank.x().address(), hidden, fp8, rank.topkIdx().address(), t, in.topK(), placement.numExperts(),
                         w, s, maxTokens, pos.address(), begin.address(), bad.address(), peers, stream);
             }
             return new Dispatched(placement, device, stream, hidden, maxTokens, List.copyOf(ranks), List.copyOf(received), List.copyOf(scratch));
@@ -178,13 +218,15 @@ public final class LowLatencyEp {
 
     private static EpKernels.LowLatencyPeers peers(List<Received> received) {
         int w = received.size();
-        long[] x = new long[w], count = new long[w], src = new long[w], range = new long[w];
+        long[] x = new long[w], scales = new long[w], count = new long[w], src = new long[w], range = new long[w];
+        boolean fp8 = received.get(0).scales() != null;
         for (int r = 0; r < w; r++) {
             x[r] = received.get(r).x().address();
+            scales[r] = fp8 ? received.get(r).scales().address() : 0;
             count[r] = received.get(r).count().address();
             src[r] = received.get(r).srcIdx().address();
             range[r] = received.get(r).range().address();
         }
-        return new EpKernels.LowLatencyPeers(x, count, src, range);
+        return new EpKernels.LowLatencyPeers(x, fp8 ? scales : null, count, src, range);
     }
 }

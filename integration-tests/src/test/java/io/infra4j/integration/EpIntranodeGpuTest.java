@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.infra4j.deepep.EpReference;
+import io.infra4j.deepgemm.internal.Fp8QuantReference;
 import io.infra4j.deepep.ExpertPlacement;
 import io.infra4j.deepep.IntranodeEp;
 import io.infra4j.deepep.LowLatencyEp;
@@ -18,6 +19,9 @@ import io.infra4j.memory.Device;
 import io.infra4j.memory.Tensor;
 import io.infra4j.memory.TensorOps;
 import io.infra4j.memory.TensorScope;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -95,19 +99,24 @@ class EpIntranodeGpuTest {
         List<IntranodeEp.RankInput> onGpu(TensorScope scope) {
             List<IntranodeEp.RankInput> out = new ArrayList<>();
             for (int s = 0; s < rows.size(); s++) {
-                Routing rt = routings.get(s);
-                int t = rt.numTokens();
-                Tensor x = scope.empty(DType.BF16, Device.CPU, t, hidden);
-                x.copyFromFloats(rows.get(s));
-                Tensor ids = scope.empty(DType.I64, Device.CPU, t, topK);
-                for (int i = 0; i < t * topK; i++) {
-                    ids.setBits(rt.expertIds()[i], i / topK, i % topK);
-                }
-                Tensor w = scope.empty(DType.F32, Device.CPU, t, topK);
-                w.copyFromFloats(rt.weights());
-                out.add(IntranodeEp.RankInput.bf16(TensorOps.to(x, GPU, scope), TensorOps.to(ids, GPU, scope), TensorOps.to(w, GPU, scope)));
+                out.add(rankOn(scope, s, GPU));
             }
             return out;
+        }
+
+        /** Rank s's input on {@code device}. */
+        IntranodeEp.RankInput rankOn(TensorScope scope, int s, Device device) {
+            Routing rt = routings.get(s);
+            int t = rt.numTokens();
+            Tensor x = scope.empty(DType.BF16, Device.CPU, t, hidden);
+            x.copyFromFloats(rows.get(s));
+            Tensor ids = scope.empty(DType.I64, Device.CPU, t, topK);
+            for (int i = 0; i < t * topK; i++) {
+                ids.setBits(rt.expertIds()[i], i / topK, i % topK);
+            }
+            Tensor w = scope.empty(DType.F32, Device.CPU, t, topK);
+            w.copyFromFloats(rt.weights());
+            return IntranodeEp.RankInput.bf16(TensorOps.to(x, device, scope), TensorOps.to(ids, device, scope), TensorOps.to(w, device, scope));
         }
     }
 
@@ -154,7 +163,7 @@ class EpIntranodeGpuTest {
     }
 
     @ParameterizedTest(name = "W={0} seed={1}")
-    @CsvSource({"2,1", "2,2", "4,3", "4,4", "8,5", "8,6"})
+    @CsvSource({"2,1", "2,2", "4,3", "4,4", "8,5", "8,6", "16,7"})
     void dispatchAndCombineMatchTheReference(int world, long seed) {
         Scenario sc = Scenario.random(seed, world, 4, 8, 256, 300);
         EpReference.Dispatch ref = EpReference.dispatch(sc.reference(), sc.placement(), 4);
@@ -187,7 +196,7 @@ class EpIntranodeGpuTest {
     }
 
     @ParameterizedTest(name = "W={0} seed={1}")
-    @CsvSource({"2,31", "4,32", "8,33", "8,34"})
+    @CsvSource({"2,31", "4,32", "8,33", "8,34", "16,35"})
     void lowLatencyMatchesTheReference(int world, long seed) {
         int maxTokens = 128;
         Scenario sc = Scenario.random(seed, world, 4, 8, 256, 100);
@@ -224,6 +233,66 @@ class EpIntranodeGpuTest {
             // Each expert returns its rows: every token comes back weighted by its slots (unwritten rows never read).
             List<float[]> want = EpReference.lowLatencyCombine(ref, ref.received().stream().map(EpReference.LowLatencyReceived::rows).toList());
             assertCombined(want, d.combine(echo, stream), "low-latency combine");
+        }
+    }
+
+    @ParameterizedTest(name = "W={0} seed={1}")
+    @CsvSource({"2,51", "8,52"})
+    void lowLatencyFp8RowsAreTheSendersPerTokenQuantisation(int world, long seed) {
+        int maxTokens = 64, hidden = 512, groups = hidden / 128;
+        Scenario sc = Scenario.random(seed, world, 4, 8, hidden, 60);
+        ExpertPlacement p = sc.placement();
+        int rows = world * maxTokens;
+        EpReference.LowLatencyDispatch ref = EpReference.lowLatencyDispatch(sc.reference(), p, maxTokens, Float.NaN);
+        try (TensorScope scope = TensorScope.open(stream);
+                LowLatencyEp.Dispatched d = LowLatencyEp.dispatch(sc.onGpu(scope), p, maxTokens, LowLatencyEp.Format.FP8, stream)) {
+            d.verify(stream);
+            for (int r = 0; r < world; r++) {
+                EpReference.LowLatencyReceived want = ref.received().get(r);
+                LowLatencyEp.Received got = d.received().get(r);
+                assertEquals(DType.F8_E4M3, got.x().dtype());
+                assertArrayEquals(new long[] {p.expertsPerRank(), rows, groups}, got.scales().shape());
+                byte[] values = hostBytes(got.x());
+                byte[] scales = hostBytes(got.scales());
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment bf16 = arena.allocate(2L * hidden);
+                    MemorySegment q = arena.allocate(hidden);
+                    MemorySegment qs = arena.allocate(4L * groups);
+                    for (int e = 0; e < p.expertsPerRank(); e++) {
+                        for (int i = 0; i < want.count()[e]; i++) {
+                            float[] row = want.row(e, i);
+                            for (int c = 0; c < hidden; c++) {
+                                bf16.setAtIndex(ValueLayout.JAVA_SHORT, c, (short) (Float.floatToRawIntBits(row[c]) >>> 16));
+                            }
+                            Fp8QuantReference.perToken(bf16, 1, hidden, hidden, q, qs);
+                            long cell = (long) e * rows + i;
+                            String where = "rank " + r + " expert " + e + " row " + i;
+                            assertArrayEquals(q.toArray(ValueLayout.JAVA_BYTE),
+                                    java.util.Arrays.copyOfRange(values, (int) (cell * hidden), (int) ((cell + 1) * hidden)), where + ": e4m3 values");
+                            assertArrayEquals(qs.toArray(ValueLayout.JAVA_BYTE),
+                                    java.util.Arrays.copyOfRange(scales, (int) (cell * groups * 4), (int) ((cell + 1) * groups * 4)), where + ": scales");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void lowLatencyFp8RefusesWhatItCannotQuantise() {
+        Scenario sc = Scenario.random(53, 2, 2, 2, 64, 10); // hidden 64: no whole 1 x 128 group
+        try (TensorScope scope = TensorScope.open(stream)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> LowLatencyEp.dispatch(sc.onGpu(scope), sc.placement(), 16, LowLatencyEp.Format.FP8, stream));
+            assertTrue(e.getMessage().contains("multiple of 128"), e.getMessage());
+        }
+    }
+
+    static byte[] hostBytes(Tensor t) {
+        try (TensorScope scope = TensorScope.open(stream)) {
+            Tensor h = scope.empty(t.dtype(), Device.CPU, t.shape());
+            TensorOps.copy(t, h, stream);
+            return h.segment().toArray(ValueLayout.JAVA_BYTE);
         }
     }
 

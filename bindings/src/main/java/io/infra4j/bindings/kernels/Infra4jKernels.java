@@ -258,10 +258,10 @@ public class Infra4jKernels extends Infra4jKernels$shared {
     public static int INFRA4J_FP8_GEMM_MASKED() {
         return INFRA4J_FP8_GEMM_MASKED;
     }
-    private static final int INFRA4J_EP_MAX_RANKS = (int)8L;
+    private static final int INFRA4J_EP_MAX_RANKS = (int)64L;
     /**
      * {@snippet lang=c :
-     * #define INFRA4J_EP_MAX_RANKS 8
+     * #define INFRA4J_EP_MAX_RANKS 64
      * }
      */
     public static int INFRA4J_EP_MAX_RANKS() {
@@ -1445,6 +1445,7 @@ public class Infra4jKernels extends Infra4jKernels$shared {
             Infra4jKernels.C_INT,
             Infra4jKernels.C_POINTER,
             Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
             Infra4jKernels.C_POINTER,
             Infra4jKernels.C_INT,
             Infra4jKernels.C_INT,
@@ -1452,6 +1453,7 @@ public class Infra4jKernels extends Infra4jKernels$shared {
             Infra4jKernels.C_INT,
             Infra4jKernels.C_INT,
             Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
             Infra4jKernels.C_POINTER,
             Infra4jKernels.C_POINTER,
             Infra4jKernels.C_POINTER,
@@ -1470,7 +1472,7 @@ public class Infra4jKernels extends Infra4jKernels$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int infra4j_ep_ll_dispatch(const void *x, int32_t row_bytes, const int64_t *topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank, int32_t max_tokens, int32_t *slot_pos, int32_t *expert_begin, int32_t *bad_ids, const infra4j_ep_peers *recv_x, const infra4j_ep_peers *recv_count, const infra4j_ep_peers *recv_src, const infra4j_ep_peers *recv_range, void *stream)
+     * int infra4j_ep_ll_dispatch(const void *x, int32_t hidden, int32_t fp8, const int64_t *topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank, int32_t max_tokens, int32_t *slot_pos, int32_t *expert_begin, int32_t *bad_ids, const infra4j_ep_peers *recv_x, const infra4j_ep_peers *recv_scales, const infra4j_ep_peers *recv_count, const infra4j_ep_peers *recv_src, const infra4j_ep_peers *recv_range, void *stream)
      * }
      */
     public static FunctionDescriptor infra4j_ep_ll_dispatch$descriptor() {
@@ -1480,7 +1482,7 @@ public class Infra4jKernels extends Infra4jKernels$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int infra4j_ep_ll_dispatch(const void *x, int32_t row_bytes, const int64_t *topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank, int32_t max_tokens, int32_t *slot_pos, int32_t *expert_begin, int32_t *bad_ids, const infra4j_ep_peers *recv_x, const infra4j_ep_peers *recv_count, const infra4j_ep_peers *recv_src, const infra4j_ep_peers *recv_range, void *stream)
+     * int infra4j_ep_ll_dispatch(const void *x, int32_t hidden, int32_t fp8, const int64_t *topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank, int32_t max_tokens, int32_t *slot_pos, int32_t *expert_begin, int32_t *bad_ids, const infra4j_ep_peers *recv_x, const infra4j_ep_peers *recv_scales, const infra4j_ep_peers *recv_count, const infra4j_ep_peers *recv_src, const infra4j_ep_peers *recv_range, void *stream)
      * }
      */
     public static MethodHandle infra4j_ep_ll_dispatch$handle() {
@@ -1490,7 +1492,7 @@ public class Infra4jKernels extends Infra4jKernels$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * int infra4j_ep_ll_dispatch(const void *x, int32_t row_bytes, const int64_t *topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank, int32_t max_tokens, int32_t *slot_pos, int32_t *expert_begin, int32_t *bad_ids, const infra4j_ep_peers *recv_x, const infra4j_ep_peers *recv_count, const infra4j_ep_peers *recv_src, const infra4j_ep_peers *recv_range, void *stream)
+     * int infra4j_ep_ll_dispatch(const void *x, int32_t hidden, int32_t fp8, const int64_t *topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank, int32_t max_tokens, int32_t *slot_pos, int32_t *expert_begin, int32_t *bad_ids, const infra4j_ep_peers *recv_x, const infra4j_ep_peers *recv_scales, const infra4j_ep_peers *recv_count, const infra4j_ep_peers *recv_src, const infra4j_ep_peers *recv_range, void *stream)
      * }
      */
     public static MemorySegment infra4j_ep_ll_dispatch$address() {
@@ -1499,16 +1501,16 @@ public class Infra4jKernels extends Infra4jKernels$shared {
 
     /**
      * {@snippet lang=c :
-     * int infra4j_ep_ll_dispatch(const void *x, int32_t row_bytes, const int64_t *topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank, int32_t max_tokens, int32_t *slot_pos, int32_t *expert_begin, int32_t *bad_ids, const infra4j_ep_peers *recv_x, const infra4j_ep_peers *recv_count, const infra4j_ep_peers *recv_src, const infra4j_ep_peers *recv_range, void *stream)
+     * int infra4j_ep_ll_dispatch(const void *x, int32_t hidden, int32_t fp8, const int64_t *topk_idx, int32_t num_tokens, int32_t top_k, int32_t num_experts, int32_t world_size, int32_t rank, int32_t max_tokens, int32_t *slot_pos, int32_t *expert_begin, int32_t *bad_ids, const infra4j_ep_peers *recv_x, const infra4j_ep_peers *recv_scales, const infra4j_ep_peers *recv_count, const infra4j_ep_peers *recv_src, const infra4j_ep_peers *recv_range, void *stream)
      * }
      */
-    public static int infra4j_ep_ll_dispatch(MemorySegment x, int row_bytes, MemorySegment topk_idx, int num_tokens, int top_k, int num_experts, int world_size, int rank, int max_tokens, MemorySegment slot_pos, MemorySegment expert_begin, MemorySegment bad_ids, MemorySegment recv_x, MemorySegment recv_count, MemorySegment recv_src, MemorySegment recv_range, MemorySegment stream) {
+    public static int infra4j_ep_ll_dispatch(MemorySegment x, int hidden, int fp8, MemorySegment topk_idx, int num_tokens, int top_k, int num_experts, int world_size, int rank, int max_tokens, MemorySegment slot_pos, MemorySegment expert_begin, MemorySegment bad_ids, MemorySegment recv_x, MemorySegment recv_scales, MemorySegment recv_count, MemorySegment recv_src, MemorySegment recv_range, MemorySegment stream) {
         var mh$ = infra4j_ep_ll_dispatch.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("infra4j_ep_ll_dispatch", x, row_bytes, topk_idx, num_tokens, top_k, num_experts, world_size, rank, max_tokens, slot_pos, expert_begin, bad_ids, recv_x, recv_count, recv_src, recv_range, stream);
+                traceDowncall("infra4j_ep_ll_dispatch", x, hidden, fp8, topk_idx, num_tokens, top_k, num_experts, world_size, rank, max_tokens, slot_pos, expert_begin, bad_ids, recv_x, recv_scales, recv_count, recv_src, recv_range, stream);
             }
-            return (int)mh$.invokeExact(x, row_bytes, topk_idx, num_tokens, top_k, num_experts, world_size, rank, max_tokens, slot_pos, expert_begin, bad_ids, recv_x, recv_count, recv_src, recv_range, stream);
+            return (int)mh$.invokeExact(x, hidden, fp8, topk_idx, num_tokens, top_k, num_experts, world_size, rank, max_tokens, slot_pos, expert_begin, bad_ids, recv_x, recv_scales, recv_count, recv_src, recv_range, stream);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

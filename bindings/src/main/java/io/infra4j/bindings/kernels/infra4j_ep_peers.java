@@ -16,7 +16,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
 /**
  * {@snippet lang=c :
  * struct infra4j_ep_peers {
- *     void *ptr[8];
+ *     void *ptr[64];
  * }
  * }
  */
@@ -27,7 +27,7 @@ public class infra4j_ep_peers {
     }
 
     private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
-        MemoryLayout.sequenceLayout(8, Infra4jKernels.C_POINTER).withName("ptr")
+        MemoryLayout.sequenceLayout(64, Infra4jKernels.C_POINTER).withName("ptr")
     ).withName("infra4j_ep_peers");
 
     /**
@@ -42,7 +42,7 @@ public class infra4j_ep_peers {
     /**
      * Layout for field:
      * {@snippet lang=c :
-     * void *ptr[8]
+     * void *ptr[64]
      * }
      */
     public static final SequenceLayout ptr$layout() {
@@ -54,7 +54,7 @@ public class infra4j_ep_peers {
     /**
      * Offset for field:
      * {@snippet lang=c :
-     * void *ptr[8]
+     * void *ptr[64]
      * }
      */
     public static final long ptr$offset() {
@@ -64,7 +64,7 @@ public class infra4j_ep_peers {
     /**
      * Getter for field:
      * {@snippet lang=c :
-     * void *ptr[8]
+     * void *ptr[64]
      * }
      */
     public static MemorySegment ptr(MemorySegment struct) {
@@ -74,19 +74,19 @@ public class infra4j_ep_peers {
     /**
      * Setter for field:
      * {@snippet lang=c :
-     * void *ptr[8]
+     * void *ptr[64]
      * }
      */
     public static void ptr(MemorySegment struct, MemorySegment fieldValue) {
         MemorySegment.copy(fieldValue, 0L, struct, ptr$OFFSET, ptr$LAYOUT.byteSize());
     }
 
-    private static long[] ptr$DIMS = { 8 };
+    private static long[] ptr$DIMS = { 64 };
 
     /**
      * Dimensions for array field:
      * {@snippet lang=c :
-     * void *ptr[8]
+     * void *ptr[64]
      * }
      */
     public static long[] ptr$dimensions() {
@@ -97,7 +97,7 @@ public class infra4j_ep_peers {
     /**
      * Indexed getter for field:
      * {@snippet lang=c :
-     * void *ptr[8]
+     * void *ptr[64]
      * }
      */
     public static MemorySegment ptr(MemorySegment struct, long index0) {
@@ -107,7 +107,7 @@ public class infra4j_ep_peers {
     /**
      * Indexed setter for field:
      * {@snippet lang=c :
-     * void *ptr[8]
+     * void *ptr[64]
      * }
      */
     public static void ptr(MemorySegment struct, long index0, MemorySegment fieldValue) {

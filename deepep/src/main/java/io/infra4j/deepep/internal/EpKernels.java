@@ -19,7 +19,7 @@ public final class EpKernels {
             "infra4j_ep_ll_combine"};
 
     /** The most ranks one call addresses. */
-    public static final int MAX_RANKS = 8; // INFRA4J_EP_MAX_RANKS of ep.h (a Java constant: checks run without the library)
+    public static final int MAX_RANKS = 64; // INFRA4J_EP_MAX_RANKS of ep.h (a Java constant: checks run without the library)
 
     private EpKernels() {}
 
@@ -60,14 +60,18 @@ public final class EpKernels {
         }
     }
 
-    /** Low-latency receive buffers of every rank (index = rank). */
-    public record LowLatencyPeers(long[] x, long[] count, long[] srcIdx, long[] range) {}
+    /** Low-latency receive buffers of every rank (index = rank); {@code scales} is null for BF16 rows. */
+    public record LowLatencyPeers(long[] x, long[] scales, long[] count, long[] srcIdx, long[] range) {}
 
-    public static void lowLatencyDispatch(long x, int rowBytes, long topkIdx, int numTokens, int topK, int numExperts, int worldSize,
+    /** The widest row the FP8 low-latency dispatch quantises: {@code INFRA4J_EP_LL_FP8_MAX_HIDDEN}. */
+    public static final int LL_FP8_MAX_HIDDEN = 32768;
+
+    public static void lowLatencyDispatch(long x, int hidden, boolean fp8, long topkIdx, int numTokens, int topK, int numExperts, int worldSize,
             int rank, int maxTokens, long slotPos, long expertBegin, long badIds, LowLatencyPeers peers, CudaStream stream) {
         try (Arena arena = Arena.ofConfined()) {
-            Cuda.check(Infra4jKernels.infra4j_ep_ll_dispatch(ptr(x), rowBytes, ptr(topkIdx), numTokens, topK, numExperts, worldSize,
-                    rank, maxTokens, ptr(slotPos), ptr(expertBegin), ptr(badIds), peers(arena, peers.x()), peers(arena, peers.count()),
+            Cuda.check(Infra4jKernels.infra4j_ep_ll_dispatch(ptr(x), hidden, fp8 ? 1 : 0, ptr(topkIdx), numTokens, topK, numExperts,
+                    worldSize, rank, maxTokens, ptr(slotPos), ptr(expertBegin), ptr(badIds), peers(arena, peers.x()),
+                    peers.scales() == null ? MemorySegment.NULL : peers(arena, peers.scales()), peers(arena, peers.count()),
                     peers(arena, peers.srcIdx()), peers(arena, peers.range()), stream.handle()), "infra4j_ep_ll_dispatch(rank " + rank + ")");
         }
     }
