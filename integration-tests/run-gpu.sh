@@ -15,7 +15,8 @@
 #                                                smoke (two test classes: a quick check of the bundle);
 #                                                mla (the MLA tests and benchmark only); gemm (the FP8
 #                                                quantisation and GEMM tests and benchmark); ep (the
-#                                                expert-parallel dispatch tests); multi (2 GPUs or
+#                                                expert-parallel dispatch tests and benchmark; EP_ONLY=
+#                                                a subset of its configurations); multi (2 GPUs or
 #                                                more: the NCCL tests, NCCL bandwidth against PyTorch's
 #                                                NCCL, DualPipe training over NCCL; 'all' runs it too).
 #                                                Each stage has a time limit (STAGE_LIMIT_* seconds) so
@@ -230,6 +231,14 @@ run() {
         --peer-json "$logs/torch-gemm-peer.json" --out "$logs/results" --commit "$commit" --driver "$driver" >>"$logs/gemm.log" 2>&1 \
         || { say "GEMM benchmark failed (see gemm.log)"; rc=1; }
     grep -E " ms |failed|target:|results appended" "$logs/gemm.log" | tee -a "$summary"
+  fi
+
+  if [ "$what" = all ] || [ "$what" = bench ] || [ "$what" = ep ]; then
+    say "== expert-parallel benchmark (simulated ranks on one GPU; device-to-device copy of the same bytes as the peer)"
+    timeout "${STAGE_LIMIT_EP:-300}" "${jvm[@]}" -Xmx24g -cp "$cp" io.infra4j.benchmarks.deepep.EpBenchmarks \
+        --out "$logs/results" --commit "$commit" --driver "$driver" ${EP_ONLY:+--only "$EP_ONLY"} >"$logs/ep-bench.log" 2>&1 \
+        || { say "EP benchmark failed (see ep-bench.log)"; rc=1; }
+    grep -E " us |failed|skipped|results appended" "$logs/ep-bench.log" | tee -a "$summary"
   fi
 
   if [ "$what" = all ] || [ "$what" = multi ]; then

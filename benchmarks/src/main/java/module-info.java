@@ -10,6 +10,7 @@ module io.infra4j.benchmarks {
     requires io.infra4j.dualpipe;
     requires io.infra4j.flashmla;
     requires io.infra4j.deepgemm;
+    requires io.infra4j.deepep;
     requires jmh.core;
     requires com.fasterxml.jackson.databind;
 
@@ -20,6 +21,7 @@ module io.infra4j.benchmarks {
     exports io.infra4j.benchmarks.dualpipe;
     exports io.infra4j.benchmarks.flashmla;
     exports io.infra4j.benchmarks.deepgemm;
+    exports io.infra4j.benchmarks.deepep;
     exports io.infra4j.benchmarks.nccl;
     opens io.infra4j.benchmarks.results to com.fasterxml.jackson.databind;
 }

@@ -1,5 +1,6 @@
 package io.infra4j.cli;
 
+import io.infra4j.benchmarks.deepep.EpBenchmarks;
 import io.infra4j.benchmarks.deepgemm.GemmBenchmarks;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -13,12 +14,12 @@ import org.apache.commons.cli.Options;
 
 /**
  * {@code infra4j bench <benchmark>}: times one configuration of a kernel on GPU 0, as the
- * benchmarks module times it, and prints its figures: {@code mla} (MLA decoding) or {@code gemm}
- * (FP8 GEMMs).
+ * benchmarks module times it, and prints its figures: {@code mla} (MLA decoding), {@code gemm}
+ * (FP8 GEMMs) or {@code ep} (expert-parallel dispatch and combine over simulated ranks).
  */
 final class BenchCommand implements Command {
     /** The benchmarks, as the first argument names them. */
-    static final List<String> BENCHMARKS = List.of("mla", "gemm");
+    static final List<String> BENCHMARKS = List.of("mla", "gemm", "ep");
 
     static final Option BATCH = Option.builder().longOpt("batch").hasArg().argName("B")
             .desc("mla: sequences decoded together, default 64").get();
@@ -52,9 +53,26 @@ final class BenchCommand implements Command {
     static final Option BACKEND = Option.builder().longOpt("backend").hasArg().argName("kernel|cublaslt")
             .desc("gemm: infra4j's kernel (default) or cuBLASLt's block-scaled FP8 matmul (dense only)").get();
 
-    /** The options each benchmark takes; the others are refused for it. */
+    static final Option MODE = Option.builder().longOpt("ep-mode").hasArg().argName("normal|low-latency|nccl")
+            .desc("ep: DeepEP's normal mode (default), its low-latency mode, or the normal mode over NCCL (a world of one)").get();
+    static final Option WORLD = Option.builder().longOpt("world").hasArg().argName("W")
+            .desc("ep: simulated ranks on the GPU, dividing --experts, default 8 (nccl: 1)").get();
+    static final Option TOKENS = Option.builder().longOpt("tokens").hasArg().argName("T")
+            .desc("ep: tokens per rank, default 4096 (low-latency: 128)").get();
+    static final Option ROWS = Option.builder().longOpt("rows").hasArg().argName("bf16|fp8")
+            .desc("ep: what the rows travel as: bf16 (default) or fp8 (low-latency: quantised on the way)").get();
+    static final Option HIDDEN = Option.builder().longOpt("hidden").hasArg().argName("H")
+            .desc("ep: values per token, default 7168 (fp8: a multiple of 128)").get();
+    static final Option EXPERTS = Option.builder().longOpt("experts").hasArg().argName("E")
+            .desc("ep: experts over all ranks, default 256").get();
+    static final Option TOP_K = Option.builder().longOpt("top-k").hasArg().argName("K")
+            .desc("ep: experts per token, at most --experts, default 8").get();
+
+    /** The options each benchmark takes; the others' are refused for it. */
     static final List<Option> MLA_OPTIONS = List.of(BATCH, HEADS_Q, SEQLEN_Q, SEQLEN_K, HEADS_KV, PAGE, CAUSAL, KV);
     static final List<Option> GEMM_OPTIONS = List.of(M, N, K, GROUPS, LAYOUT, BACKEND);
+    static final List<Option> EP_OPTIONS = List.of(MODE, WORLD, TOKENS, ROWS, HIDDEN, EXPERTS, TOP_K);
+    static final Map<String, List<Option>> OPTIONS_OF = Map.of("mla", MLA_OPTIONS, "gemm", GEMM_OPTIONS, "ep", EP_OPTIONS);
 
     static final MlaBench.Config DEFAULTS = new MlaBench.Config(64, 64, 1, 8192, 1, 64, false, false, 20);
 
@@ -65,7 +83,7 @@ final class BenchCommand implements Command {
 
     @Override
     public String summary() {
-        return "time a kernel on GPU 0: bench mla (MLA decoding over a paged KV cache), bench gemm (FP8 GEMMs)";
+        return "time a kernel on GPU 0: bench mla (MLA decoding over a paged KV cache), bench gemm (FP8 GEMMs), bench ep (expert-parallel dispatch)";
     }
 
     @Override
@@ -81,14 +99,14 @@ final class BenchCommand implements Command {
     @Override
     public Options options() {
         Options o = new Options();
-        Stream.concat(Stream.concat(MLA_OPTIONS.stream(), GEMM_OPTIONS.stream()), Stream.of(RUNS)).forEach(o::addOption);
+        Stream.of(MLA_OPTIONS, GEMM_OPTIONS, EP_OPTIONS, List.of(RUNS)).flatMap(List::stream).forEach(o::addOption);
         return o;
     }
 
     @Override
     public String details() {
         return """
-                Benchmarks: mla, gemm
+                Benchmarks: mla, gemm, ep
 
                 mla: FlashMLA's dense decode on GPU 0 (DeepSeek's MLA: q and K of width d = 576, V and
                 the output of width dv = 512), over a paged KV cache of random values whose pages are a
@@ -123,6 +141,26 @@ final class BenchCommand implements Command {
                   infra4j bench gemm
                   infra4j bench gemm --m 64 --n 2112 --k 7168 --backend cublaslt
                   infra4j bench gemm --layout masked --num-groups 6 --m 1024 --n 4096 --k 7168 --json
+
+                ep: DeepEP's dispatch and combine with --world simulated ranks on GPU 0 (each rank its own
+                buffers; the kernels write into the others' by address), as the deepep benchmark
+                (EpBenchmarks) times them: --tokens per rank, each routed to --top-k distinct experts of
+                --experts chosen uniformly. --ep-mode normal times the whole dispatch call of all ranks (the
+                layouts, the one read of the counts, the row pushes) and the combine; low-latency times
+                the dispatch into the per-expert buffers (--rows fp8: quantised per 1 x 128 group on the
+                way) and the weighted combine; nccl runs the normal mode through NCCL with a world of
+                one. CUDA events, the L2 flushed before each run, the median of --runs after 5 warm-ups.
+                It prints:
+                  layout    one rank's get_dispatch_layout kernel
+                  dispatch  time, and GB/s of the rows received (hidden values, plus scales for fp8)
+                  combine   time, and GB/s of the BF16 rows returned
+                  copy      a device-to-device copy of the same bytes, the one-GPU peer
+                The defaults: normal mode, 8 ranks, 4096 tokens each, hidden 7168, top-8 of 256, BF16.
+
+                Examples:
+                  infra4j bench ep
+                  infra4j bench ep --ep-mode low-latency --world 8 --rows fp8
+                  infra4j bench ep --ep-mode nccl --tokens 1024 --json
                 """;
     }
 
@@ -137,9 +175,16 @@ final class BenchCommand implements Command {
             throw new UsageException("bench: unknown benchmark '" + benchmark + "'; benchmarks: "
                     + String.join(", ", BENCHMARKS));
         }
-        refuseOthers(line, benchmark, benchmark.equals("gemm") ? MLA_OPTIONS : GEMM_OPTIONS);
+        for (Map.Entry<String, List<Option>> other : OPTIONS_OF.entrySet()) {
+            if (!other.getKey().equals(benchmark)) {
+                refuseOthers(line, benchmark, other.getValue());
+            }
+        }
         if (benchmark.equals("gemm")) {
             return runGemm(line, session);
+        }
+        if (benchmark.equals("ep")) {
+            return runEp(line, session);
         }
         MlaBench.Config config = mlaConfig(line);
         String missing = MlaBench.gpuMissing();
@@ -178,6 +223,53 @@ final class BenchCommand implements Command {
             print(r, session.out());
         }
         return Main.OK;
+    }
+
+    private int runEp(CommandLine line, Session session) throws UsageException {
+        EpBenchmarks.Config config = epConfig(line);
+        int runs = positive(line, RUNS, 20);
+        String missing = EpBench.gpuMissing(config);
+        if (missing != null) {
+            return session.refused("bench ep needs a CUDA GPU: " + missing);
+        }
+        session.debug("bench ep: " + config.name() + ", " + runs + " runs");
+        EpBench.Result r = EpBench.run(config, runs);
+        if (session.json()) {
+            Json.print(EpBench.json(r), session.out());
+        } else {
+            EpBench.print(r, session.out());
+        }
+        return Main.OK;
+    }
+
+    /** The ep configuration the options ask for, checked before any GPU work. */
+    static EpBenchmarks.Config epConfig(CommandLine line) throws UsageException {
+        String mode = choice(line, MODE, "normal", List.of("normal", "low-latency", "nccl"));
+        int world = positive(line, WORLD, mode.equals("nccl") ? 1 : 8);
+        int tokens = positive(line, TOKENS, mode.equals("low-latency") ? 128 : 4096);
+        boolean fp8 = choice(line, ROWS, "bf16", List.of("bf16", "fp8")).equals("fp8");
+        int hidden = positive(line, HIDDEN, EpBenchmarks.HIDDEN);
+        int experts = positive(line, EXPERTS, EpBenchmarks.EXPERTS);
+        int topK = positive(line, TOP_K, EpBenchmarks.TOP_K);
+        if (mode.equals("nccl") && world != 1) {
+            throw new UsageException("--world: the nccl mode runs one rank per GPU, so a world of one here; got " + world);
+        }
+        if (world > 64) {
+            throw new UsageException("--world: at most 64 ranks, got " + world);
+        }
+        if (experts % world != 0) {
+            throw new UsageException("--experts: expected a multiple of --world (" + world + "), got " + experts);
+        }
+        if (topK > experts) {
+            throw new UsageException("--top-k: at most --experts (" + experts + "), got " + topK);
+        }
+        if (hidden % 2 != 0 || (fp8 && hidden % 128 != 0)) {
+            throw new UsageException("--hidden: expected an even number" + (fp8 ? " and, for fp8, a multiple of 128" : "") + ", got " + hidden);
+        }
+        if (fp8 && mode.equals("low-latency") && hidden > 32768) {
+            throw new UsageException("--hidden: the low-latency FP8 dispatch quantises rows of at most 32768 values, got " + hidden);
+        }
+        return new EpBenchmarks.Config(mode, world, tokens, fp8, hidden, experts, topK);
     }
 
     /** The gemm configuration the options ask for; the rest is checked by deepgemm. */

@@ -36,9 +36,9 @@ class BenchCommandTest {
     /** Every bad command line: exit 2, the problem named, a pointer to help, nothing on stdout. */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "bench                                | bench needs the name of a benchmark; benchmarks: mla, gemm",
-            "bench foo                            | bench: unknown benchmark 'foo'; benchmarks: mla, gemm",
-            "bench MLA                            | bench: unknown benchmark 'MLA'; benchmarks: mla, gemm",
+            "bench                                | bench needs the name of a benchmark; benchmarks: mla, gemm, ep",
+            "bench foo                            | bench: unknown benchmark 'foo'; benchmarks: mla, gemm, ep",
+            "bench MLA                            | bench: unknown benchmark 'MLA'; benchmarks: mla, gemm, ep",
             "bench mla extra                      | unexpected argument 'extra' after 'bench'",
             "bench mla --bogus                    | unknown option '--bogus'",
             "bench mla --size 5                   | option --size is not an option of 'bench'",
@@ -64,6 +64,16 @@ class BenchCommandTest {
             "bench gemm --layout masked --m 5000  | --m: masked groups hold at most m_max = 4096 rows, got 5000",
             "bench gemm --layout contiguous --m 100 | --m: contiguous groups are padded to 128 rows",
             "bench gemm --layout masked --backend cublaslt | cuBLASLt runs the dense layout only",
+            "bench gemm --world 2                 | --world is not an option of 'bench gemm'",
+            "bench ep --m 64                      | --m is not an option of 'bench ep'",
+            "bench ep --ep-mode fast              | --ep-mode: expected normal, low-latency, nccl, got 'fast'",
+            "bench ep --world 3                   | --experts: expected a multiple of --world (3), got 256",
+            "bench ep --world 128 --experts 256   | --world: at most 64 ranks, got 128",
+            "bench ep --ep-mode nccl --world 2       | --world: the nccl mode runs one rank per GPU",
+            "bench ep --top-k 9 --experts 8       | --top-k: at most --experts (8), got 9",
+            "bench ep --rows fp8 --hidden 200     | --hidden: expected an even number and, for fp8, a multiple of 128, got 200",
+            "bench ep --rows int8                 | --rows: expected bf16, fp8, got 'int8'",
+            "bench ep --ep-mode low-latency --rows fp8 --hidden 65536 | quantises rows of at most 32768 values",
     })
     void badCommandLinesExitWithTwo(String line, String message) {
         Cli r = Cli.run(line.trim().split("\\s+"));
@@ -93,6 +103,29 @@ class BenchCommandTest {
         GemmBench.Config d = BenchCommand.gemmConfig(Arguments.parse(new String[] {"bench", "gemm"}, Main.commands()).line());
         assertEquals("dense m=4096 n=7168 k=7168", d.shape().name());
         assertEquals(1, d.groups());
+    }
+
+    @Test
+    void epOptionsMakeTheConfiguration() throws UsageException {
+        var d = BenchCommand.epConfig(Arguments.parse(new String[] {"bench", "ep"}, Main.commands()).line());
+        assertEquals("normal W=8 T=4096 bf16", d.name());
+        var ll = BenchCommand.epConfig(Arguments.parse(new String[] {"bench", "ep", "--ep-mode", "low-latency", "--rows", "fp8"},
+                Main.commands()).line());
+        assertEquals("low-latency W=8 T=128 fp8", ll.name());
+        var n = BenchCommand.epConfig(Arguments.parse(new String[] {"bench", "ep", "--ep-mode", "nccl", "--hidden", "4096", "--experts",
+                "64", "--top-k", "6"}, Main.commands()).line());
+        assertEquals("nccl W=1 T=4096 bf16 h=4096 E=64 k=6", n.name());
+    }
+
+    @Test
+    void epWithoutAGpuSaysWhyAndExitsWithOne() {
+        var c = new io.infra4j.benchmarks.deepep.EpBenchmarks.Config("normal", 8, 4096, false);
+        String why = EpBench.gpuMissing(c);
+        assumeTrue(why != null, "this machine has a GPU");
+        Cli r = Cli.run("bench", "ep", "--no-progress");
+        assertEquals(1, r.code(), r::toString);
+        assertEquals("", r.out(), r::toString);
+        assertEquals("infra4j: error: bench ep needs a CUDA GPU: " + why, r.err().strip(), r::toString);
     }
 
     @Test

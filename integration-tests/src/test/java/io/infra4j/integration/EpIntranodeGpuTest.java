@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.infra4j.deepep.DispatchLayout;
 import io.infra4j.deepep.EpReference;
+import io.infra4j.deepep.GpuDispatchLayout;
 import io.infra4j.deepgemm.internal.Fp8QuantReference;
 import io.infra4j.deepep.ExpertPlacement;
 import io.infra4j.deepep.IntranodeEp;
@@ -159,6 +161,32 @@ class EpIntranodeGpuTest {
             }
         } finally {
             out.forEach(Tensor::close);
+        }
+    }
+
+    @ParameterizedTest(name = "W={0} seed={1}")
+    @CsvSource({"1,71", "4,72", "8,73", "64,74"})
+    void theGpuLayoutIsTheCpuLayout(int world, long seed) {
+        Scenario sc = Scenario.random(seed, world, 4, 8, 128, 500);
+        try (TensorScope scope = TensorScope.open(stream)) {
+            List<IntranodeEp.RankInput> in = sc.onGpu(scope);
+            for (int s = 0; s < world; s++) {
+                DispatchLayout want = DispatchLayout.of(sc.routings().get(s), sc.placement());
+                try (GpuDispatchLayout got = GpuDispatchLayout.compute(in.get(s).topkIdx(), sc.placement(), stream)) {
+                    DispatchLayout back = got.toHost();
+                    assertArrayEquals(want.tokensPerRank(), back.tokensPerRank(), "rank " + s + ": tokens per rank");
+                    assertArrayEquals(want.tokensPerExpert(), back.tokensPerExpert(), "rank " + s + ": tokens per expert");
+                    assertArrayEquals(want.tokenInRank(), back.tokenInRank(), "rank " + s + ": token in rank");
+                }
+            }
+            Tensor ids = scope.empty(DType.I64, Device.CPU, 1, 2);
+            ids.setBits(3, 0, 0);
+            ids.setBits(-2, 0, 1);
+            try (GpuDispatchLayout bad = GpuDispatchLayout.compute(TensorOps.to(ids, GPU, scope), sc.placement(), stream)) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, bad::toHost);
+                assertTrue(e.getMessage().startsWith("topkIdx: 1 expert ids outside"), e.getMessage());
+            }
+            assertThrows(IllegalArgumentException.class, () -> GpuDispatchLayout.compute(ids, sc.placement(), stream));
         }
     }
 
