@@ -3,7 +3,7 @@
 # Run it whenever a header or a symbol list (symbols/*.txt) changes, and commit what it writes:
 # building never needs jextract. The output is generated code: never edit it by hand.
 #
-#   usage: bindings/generate.sh [cudart] [kernels] [nccl] [cublaslt]   (no argument: all of them)
+#   usage: bindings/generate.sh [cudart] [kernels] [nccl] [cublaslt] [nvshmem]   (no argument: all of them)
 #   env:   JEXTRACT      the jextract launcher (default: jextract on PATH). The build compiles its output
 #                        at release 22, so the generated code must not call SymbolLookup.findOrThrow
 #                        (JDK 23), as builds of the tool from 2025 on do: use one whose output looks symbols
@@ -18,13 +18,16 @@
 #                        that has one). The toolkit here may lack cuBLAS: unzip the nvidia-cublas wheel
 #                        somewhere outside the repository and point CUBLAS_INCLUDE at its include folder.
 #                        As for NCCL, NVIDIA's header is never copied in; without one cuBLASLt is skipped.
+#          NVSHMEM_INCLUDE the folder holding nvshmem_host.h (default: pip's site-packages
+#                        nvidia/nvshmem/include, from the nvidia-nvshmem wheel). As for NCCL, NVIDIA's
+#                        headers are never copied in; without them NVSHMEM is skipped.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 jextract=${JEXTRACT:-$(command -v jextract || true)}
 cuda=${CUDA_HOME:-/usr/local/cuda}
 out=$here/src/main/java
-wanted=${*:-cudart kernels nccl cublaslt}
+wanted=${*:-cudart kernels nccl cublaslt nvshmem}
 
 [ -n "$jextract" ] && [ -x "$jextract" ] || { echo "generate.sh: no jextract (set JEXTRACT or put it on PATH)" >&2; exit 2; }
 [ -f "$cuda/include/cuda_runtime_api.h" ] || { echo "generate.sh: no $cuda/include/cuda_runtime_api.h (set CUDA_HOME)" >&2; exit 2; }
@@ -86,6 +89,21 @@ cublas_include() {
   done
 }
 
+# The folder with nvshmem_host.h: NVSHMEM_INCLUDE, or pip's nvidia-nvshmem wheel.
+nvshmem_include() {
+  if [ -n "${NVSHMEM_INCLUDE:-}" ]; then
+    [ -f "$NVSHMEM_INCLUDE/nvshmem_host.h" ] && echo "$NVSHMEM_INCLUDE"
+    return 0
+  fi
+  local sites=() d
+  if command -v python3 >/dev/null; then
+    mapfile -t sites < <(python3 -c 'import site; print("\n".join(site.getsitepackages() + [site.getusersitepackages()]))' 2>/dev/null || true)
+  fi
+  for d in "${sites[@]/%//nvidia/nvshmem/include}"; do
+    if [ -f "$d/nvshmem_host.h" ]; then echo "$d"; return 0; fi
+  done
+}
+
 for lib in $wanted; do
   case $lib in
     cudart)
@@ -118,7 +136,25 @@ for lib in $wanted; do
       echo "generate.sh: cuBLASLt header from $cublas (cuBLAS $major.$minor)"
       # cublas_api.h comes from the same folder; library_types.h and the other CUDA headers from the toolkit.
       generate io.infra4j.bindings.cublaslt CublasLtLib cublaslt.txt "$cublas/cublasLt.h" "" "$cublas" "$cuda/include" ;;
+    nvshmem)
+      nvshmem=$(nvshmem_include)
+      if [ -z "$nvshmem" ]; then
+        where=${NVSHMEM_INCLUDE:-"the nvidia/nvshmem/include of pip wheels"}
+        echo "generate.sh: NVSHMEM skipped: no nvshmem_host.h in $where (set NVSHMEM_INCLUDE to its folder);" \
+          "the committed io.infra4j.bindings.nvshmem stays as it is" >&2
+        continue
+      fi
+      v=$(for part in MAJOR MINOR PATCH; do
+            grep -m1 -o "NVSHMEM_VENDOR_${part}_VERSION  *[0-9]*" "$nvshmem/non_abi/nvshmem_version.h" | awk '{print $2}'
+          done | paste -sd. -)
+      echo "generate.sh: NVSHMEM headers from $nvshmem ($v)"
+      # nvshmem_host.h: the host API without the device headers. The headers are written for C++:
+      # C23 gives them bool, static_assert is C11's _Static_assert for clang 15, and the 16-bit
+      # float types (C++ only in cuda_fp16.h and cuda_bf16.h) appear only in typed functions that
+      # are not bound, so any 2-byte type lets the header parse.
+      generate io.infra4j.bindings.nvshmem NvshmemLib nvshmem.txt "$nvshmem/nvshmem_host.h" \
+        "-std=c2x -Dstatic_assert=_Static_assert -Dhalf=short -D__nv_bfloat16=short" "$nvshmem" "$cuda/include" ;;
     *)
-      echo "generate.sh: unknown library '$lib' (expected cudart, kernels, nccl or cublaslt)" >&2; exit 2 ;;
+      echo "generate.sh: unknown library '$lib' (expected cudart, kernels, nccl, cublaslt or nvshmem)" >&2; exit 2 ;;
   esac
 done

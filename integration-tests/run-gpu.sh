@@ -137,7 +137,8 @@ run() {
     local select=(--scan-class-path "$b/cp/$(cd "$b/cp" && ls infra4j-integration-tests-*-tests.jar)" --include-tag gpu)
     [ "$what" = smoke ] && select=(--select-class io.infra4j.integration.DeviceInfoGpuTest --select-class io.infra4j.integration.ErrorHandlingGpuTest)
     [ "$what" = mla ] && select=(--select-class io.infra4j.integration.MlaDecodeGpuTest)
-    [ "$what" = ep ] && select=(--select-class io.infra4j.integration.EpIntranodeGpuTest --select-class io.infra4j.integration.EpNcclGpuTest)
+    [ "$what" = ep ] && select=(--select-class io.infra4j.integration.EpIntranodeGpuTest --select-class io.infra4j.integration.EpNcclGpuTest
+                                --select-class io.infra4j.integration.NvshmemGpuTest)
     [ "$what" = gemm ] && select=(--select-class io.infra4j.integration.Fp8QuantGpuTest --select-class io.infra4j.integration.Fp8GemmGpuTest
                                   --select-class io.infra4j.integration.CublasLtFp8GemmGpuTest)
     say "== GPU tests ($what)"

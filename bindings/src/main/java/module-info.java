@@ -8,4 +8,5 @@ module io.infra4j.bindings {
     exports io.infra4j.bindings.cudart;
     exports io.infra4j.bindings.kernels;
     exports io.infra4j.bindings.nccl;
+    exports io.infra4j.bindings.nvshmem;
 }
