@@ -69,6 +69,10 @@ bundle() {
     echo "run-gpu: no C baseline (native-src built without nvcc?)" >&2; exit 1
   fi
   cp integration-tests/gpu/*.py "$dev/bundle/"
+  # The command line, for the stages that run infra4j itself (its module descriptor is ignored on the class path).
+  mkdir -p "$dev/bundle/cli"
+  cp cli/target/infra4j-cli-*.jar cli/target/lib/commons-cli-*.jar cli/target/lib/progressbar-*.jar cli/target/lib/jline-*.jar \
+     "$dev/bundle/cli/"
   if [ "${MLA_TRACE:-0}" = 1 ]; then
     echo "run-gpu: building the MLA trace library (-DINFRA4J_MLA_TRACE)"
     cmake -S native-src -B native-src/target/cmake-trace -DCMAKE_BUILD_TYPE=Release \
@@ -137,7 +141,7 @@ run() {
     local select=(--scan-class-path "$b/cp/$(cd "$b/cp" && ls infra4j-integration-tests-*-tests.jar)" --include-tag gpu)
     [ "$what" = smoke ] && select=(--select-class io.infra4j.integration.DeviceInfoGpuTest --select-class io.infra4j.integration.ErrorHandlingGpuTest)
     [ "$what" = mla ] && select=(--select-class io.infra4j.integration.MlaDecodeGpuTest)
-    [ "$what" = ep ] && select=(--select-class io.infra4j.integration.EpIntranodeGpuTest --select-class io.infra4j.integration.EpNcclGpuTest
+    [ "$what" = ep ] && select=(--select-class io.infra4j.integration.EpIntranodeGpuTest --select-class io.infra4j.integration.EpNcclGpuTest --select-class io.infra4j.integration.EpBufferGpuTest
                                 --select-class io.infra4j.integration.NvshmemGpuTest)
     [ "$what" = gemm ] && select=(--select-class io.infra4j.integration.Fp8QuantGpuTest --select-class io.infra4j.integration.Fp8GemmGpuTest
                                   --select-class io.infra4j.integration.CublasLtFp8GemmGpuTest)
@@ -240,6 +244,12 @@ run() {
         --out "$logs/results" --commit "$commit" --driver "$driver" ${EP_ONLY:+--only "$EP_ONLY"} >"$logs/ep-bench.log" 2>&1 \
         || { say "EP benchmark failed (see ep-bench.log)"; rc=1; }
     grep -E " us |failed|skipped|results appended" "$logs/ep-bench.log" | tee -a "$summary"
+    say "== infra4j demo --stage ep and infra4j bench ep (the command line on this GPU)"
+    local cli_cp; cli_cp="$cp:$(ls "$b"/cli/*.jar | tr '\n' ':')"
+    { timeout 120 "${jvm[@]}" -Xmx16g -cp "$cli_cp" io.infra4j.cli.Main demo --stage ep --no-progress
+      timeout 120 "${jvm[@]}" -Xmx16g -cp "$cli_cp" io.infra4j.cli.Main bench ep --ep-mode low-latency --rows fp8 --no-progress
+    } >"$logs/ep-cli.log" 2>&1 || { say "infra4j demo/bench ep failed (see ep-cli.log)"; rc=1; }
+    grep -E "PASS|FAIL|demo (passed|failed)|bench ep|layout|dispatch|combine" "$logs/ep-cli.log" | tee -a "$summary"
   fi
 
   if [ "$what" = all ] || [ "$what" = multi ]; then

@@ -72,6 +72,15 @@ INFRA4J_API int infra4j_ep_combine(const infra4j_ep_peers* expert_out, int32_t h
                                    const int32_t* rank_begin, void* out, void* stream);
 
 /*
+ * Where each source rank's block starts on every destination, from the ranks' tokens_per_rank rows of a
+ * counts table (rank s's row at counts + s * row_stride, its tokens per destination from counts[1]):
+ * begin[s, dst] = sum of tokens_per_rank[s', dst] over s' < s, an int32 [W, W] table, so that blocks go
+ * in source-rank order. On the GPU, so that the normal dispatch needs no upload (and no second wait).
+ */
+INFRA4J_API int infra4j_ep_block_starts(const int32_t* counts, int32_t row_stride, int32_t world_size, int32_t* begin,
+                                        void* stream);
+
+/*
  * Low-latency mode (no host synchronisation, so a step can be captured in a CUDA graph). Each rank has,
  * for its L = E / W local experts and at most M tokens per sender (max_tokens):
  *   recv_x [L, W * M, hidden]: BF16, or e4m3 when fp8 is 1, with recv_scales [L, W * M, hidden / 128]

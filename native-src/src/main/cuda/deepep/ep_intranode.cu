@@ -102,7 +102,9 @@ struct CombineArgs {
     __nv_bfloat16* out;
 };
 
-// One CTA per token: the sum, in rank order, of the rows the ranks that got it return.
+// Per token (blockIdx.x) and slice of kVec * blockDim.x columns (blockIdx.y): the sum, in rank order, of the
+// rows the ranks that got the token return.
+template <int kVec>
 __global__ void __launch_bounds__(kRowThreads) combine_kernel(const __grid_constant__ CombineArgs a) {
     const int t = blockIdx.x;
     __shared__ int64_t rows[INFRA4J_EP_MAX_RANKS];  // the token's row on each rank, -1 where it did not go
@@ -111,16 +113,45 @@ __global__ void __launch_bounds__(kRowThreads) combine_kernel(const __grid_const
         rows[dst] = a.in_rank[cell] ? a.rank_begin[dst] + a.send_offset[cell] : -1;
     }
     __syncthreads();
-    for (int c = threadIdx.x * 2; c < a.hidden; c += blockDim.x * 2) {
-        float s0 = 0.f, s1 = 0.f;
-        for (int dst = 0; dst < a.world_size; ++dst) {
-            if (rows[dst] < 0) continue;
-            const __nv_bfloat162 v = *reinterpret_cast<const __nv_bfloat162*>(
-                static_cast<const __nv_bfloat16*>(a.expert_out.ptr[dst]) + rows[dst] * a.hidden + c);
-            s0 += __bfloat162float(v.x);
-            s1 += __bfloat162float(v.y);
+    const int c = (blockIdx.y * blockDim.x + threadIdx.x) * kVec;
+    if (c >= a.hidden) return;
+    float acc[kVec];
+#pragma unroll
+    for (int v = 0; v < kVec; ++v) acc[v] = 0.f;
+    for (int dst = 0; dst < a.world_size; ++dst) {
+        if (rows[dst] < 0) continue;
+        const __nv_bfloat16* row = static_cast<const __nv_bfloat16*>(a.expert_out.ptr[dst]) + rows[dst] * a.hidden + c;
+        __nv_bfloat162 x[kVec / 2];
+        if constexpr (kVec == 8) {
+            *reinterpret_cast<uint4*>(x) = *reinterpret_cast<const uint4*>(row);
+        } else {
+            x[0] = *reinterpret_cast<const __nv_bfloat162*>(row);
         }
-        *reinterpret_cast<__nv_bfloat162*>(a.out + static_cast<int64_t>(t) * a.hidden + c) = __floats2bfloat162_rn(s0, s1);
+#pragma unroll
+        for (int v = 0; v < kVec / 2; ++v) {
+            acc[2 * v] = __fadd_rn(acc[2 * v], __bfloat162float(x[v].x));
+            acc[2 * v + 1] = __fadd_rn(acc[2 * v + 1], __bfloat162float(x[v].y));
+        }
+    }
+    __nv_bfloat162 out[kVec / 2];
+#pragma unroll
+    for (int v = 0; v < kVec / 2; ++v) out[v] = __floats2bfloat162_rn(acc[2 * v], acc[2 * v + 1]);
+    __nv_bfloat16* dst = a.out + static_cast<int64_t>(t) * a.hidden + c;
+    if constexpr (kVec == 8) {
+        *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(out);
+    } else {
+        *reinterpret_cast<__nv_bfloat162*>(dst) = out[0];
+    }
+}
+
+// One thread per destination: the running sum down its column of tokens_per_rank.
+__global__ void block_starts_kernel(const int32_t* counts, int row_stride, int world_size, int32_t* begin) {
+    const int dst = blockIdx.x * blockDim.x + threadIdx.x;
+    if (dst >= world_size) return;
+    int running = 0;
+    for (int s = 0; s < world_size; ++s) {
+        begin[s * world_size + dst] = running;
+        running += counts[static_cast<int64_t>(s) * row_stride + 1 + dst];
     }
 }
 
@@ -183,6 +214,25 @@ INFRA4J_API int infra4j_ep_combine(const infra4j_ep_peers* expert_out, int32_t h
         return INFRA4J_ERROR_INVALID_ARGUMENT;
     }
     CombineArgs a{*expert_out, hidden, world_size, is_token_in_rank, send_offset, rank_begin, static_cast<__nv_bfloat16*>(out)};
-    combine_kernel<<<num_tokens, kRowThreads, 0, static_cast<cudaStream_t>(stream)>>>(a);
+    // 16-byte rows everywhere: eight columns a thread; else two.
+    bool wide = hidden % 8 == 0 && reinterpret_cast<uintptr_t>(out) % 16 == 0;
+    for (int r = 0; r < world_size; ++r) wide = wide && reinterpret_cast<uintptr_t>(expert_out->ptr[r]) % 16 == 0;
+    const int vec = wide ? 8 : 2;
+    const dim3 grid(num_tokens, (hidden + kRowThreads * vec - 1) / (kRowThreads * vec));
+    auto s = static_cast<cudaStream_t>(stream);
+    if (wide) {
+        combine_kernel<8><<<grid, kRowThreads, 0, s>>>(a);
+    } else {
+        combine_kernel<2><<<grid, kRowThreads, 0, s>>>(a);
+    }
+    return cudaGetLastError();
+}
+
+INFRA4J_API int infra4j_ep_block_starts(const int32_t* counts, int32_t row_stride, int32_t world_size, int32_t* begin,
+                                        void* stream) {
+    if (counts == nullptr || begin == nullptr || world_size < 1 || world_size > INFRA4J_EP_MAX_RANKS || row_stride < 1 + world_size) {
+        return INFRA4J_ERROR_INVALID_ARGUMENT;
+    }
+    block_starts_kernel<<<1, INFRA4J_EP_MAX_RANKS, 0, static_cast<cudaStream_t>(stream)>>>(counts, row_stride, world_size, begin);
     return cudaGetLastError();
 }

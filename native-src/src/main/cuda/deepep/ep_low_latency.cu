@@ -18,41 +18,38 @@ using infra4j::ep::valid_world;
 
 constexpr int kScanThreads = 256;
 
-// One CTA per expert: each of its slots' place among this rank's slots of that expert (in token, then
-// slot order) and their count (into expert_begin, for now). CTA 0 also counts ids outside [-1, E).
-__global__ void __launch_bounds__(kScanThreads) slot_pos_kernel(const int64_t* topk_idx, int slots, int num_experts,
-                                                                int32_t* slot_pos, int32_t* expert_begin, int32_t* bad_ids) {
-    using Scan = cub::BlockScan<int, kScanThreads>;
-    __shared__ typename Scan::TempStorage temp;
-    const int e = blockIdx.x;
-    int running = 0, bad = 0;
-    for (int base = 0; base < slots; base += kScanThreads) {
-        const int i = base + threadIdx.x;
-        const int64_t id = i < slots ? topk_idx[i] : -1;
-        const int flag = id == e;
-        if (e == 0 && i < slots && (id < -1 || id >= num_experts)) ++bad;
-        int offset, total;
-        Scan(temp).ExclusiveSum(flag, offset, total);
-        if (flag) slot_pos[i] = running + offset;
-        running += total;
-        __syncthreads();
-    }
-    if (threadIdx.x == 0) expert_begin[e] = running;
-    if (bad > 0) atomicAdd(bad_ids, bad);
-}
-
 struct ReserveArgs {
-    int num_experts, per_rank, world_size, rank, rows;
+    const int64_t* topk_idx;
+    int slots, num_experts, per_rank, world_size, rank, rows;
+    int32_t* slot_pos;
     int32_t* expert_begin;
     int32_t* bad_ids;
     infra4j_ep_peers recv_count, recv_range;
 };
 
-// One thread per expert this rank sends to: a block of rows in the expert's buffer, and its range.
-__global__ void reserve_kernel(const __grid_constant__ ReserveArgs a) {
-    const int e = blockIdx.x * blockDim.x + threadIdx.x;
-    if (e >= a.num_experts) return;
-    const int count = a.expert_begin[e];
+// One CTA per expert: each of its slots' place among this rank's slots of that expert (in token, then slot
+// order), then one block of the expert's rows on its rank for all of them (an atomic add on the receiver's
+// count, so blocks of different senders land in arrival order) and the block's range there. CTA 0 also
+// counts ids outside [-1, E).
+__global__ void __launch_bounds__(kScanThreads) reserve_kernel(const __grid_constant__ ReserveArgs a) {
+    using Scan = cub::BlockScan<int, kScanThreads>;
+    __shared__ typename Scan::TempStorage temp;
+    const int e = blockIdx.x;
+    int running = 0, bad = 0;
+    for (int base = 0; base < a.slots; base += kScanThreads) {
+        const int i = base + threadIdx.x;
+        const int64_t id = i < a.slots ? a.topk_idx[i] : -1;
+        const int flag = id == e;
+        if (e == 0 && i < a.slots && (id < -1 || id >= a.num_experts)) ++bad;
+        int offset, total;
+        Scan(temp).ExclusiveSum(flag, offset, total);
+        if (flag) a.slot_pos[i] = running + offset;
+        running += total;
+        __syncthreads();
+    }
+    if (bad > 0) atomicAdd(a.bad_ids, bad);
+    if (threadIdx.x != 0) return;
+    const int count = running;
     const int dst = e / a.per_rank, le = e % a.per_rank;
     // Also for no pairs: the range then starts where the expert's rows stand, as the reference's does.
     const int begin = atomicAdd(static_cast<int32_t*>(a.recv_count.ptr[dst]) + le, count);
@@ -143,25 +140,59 @@ struct LlCombineArgs {
     __nv_bfloat16* out;
 };
 
-// One CTA per token: the weighted sum of its experts' rows, slot by slot, without fused multiply-adds.
+// Per token (blockIdx.x) and slice of kVec * blockDim.x columns (blockIdx.y): the weighted sum of the token's
+// expert rows, slot by slot, without fused multiply-adds. The slots' rows and weights are looked up once per
+// CTA into shared memory: top_k pointers, then top_k weights.
+template <int kVec>
 __global__ void __launch_bounds__(kRowThreads) ll_combine_kernel(const __grid_constant__ LlCombineArgs a) {
+    extern __shared__ __align__(16) uint8_t slots[];
+    auto rows = reinterpret_cast<const __nv_bfloat16**>(slots);
+    auto weights = reinterpret_cast<float*>(slots + sizeof(void*) * a.top_k);
     const int t = blockIdx.x;
-    for (int c = threadIdx.x * 2; c < a.hidden; c += blockDim.x * 2) {
-        float s0 = 0.f, s1 = 0.f;
-        for (int j = 0; j < a.top_k; ++j) {
-            const int64_t i = static_cast<int64_t>(t) * a.top_k + j;
-            const int64_t e = a.topk_idx[i];
-            if (e < 0 || e >= a.num_experts) continue;
-            const int row = a.expert_begin[e] + a.slot_pos[i];
-            if (row >= a.rows) continue;
-            const int dst = static_cast<int>(e / a.per_rank), le = static_cast<int>(e % a.per_rank);
-            const __nv_bfloat162 v = *reinterpret_cast<const __nv_bfloat162*>(
-                static_cast<const __nv_bfloat16*>(a.expert_out.ptr[dst]) + (static_cast<int64_t>(le) * a.rows + row) * a.hidden + c);
-            const float w = a.topk_weights[i];
-            s0 = __fadd_rn(s0, __fmul_rn(w, __bfloat162float(v.x)));
-            s1 = __fadd_rn(s1, __fmul_rn(w, __bfloat162float(v.y)));
+    for (int j = threadIdx.x; j < a.top_k; j += blockDim.x) {
+        const int64_t i = static_cast<int64_t>(t) * a.top_k + j;
+        const int64_t e = a.topk_idx[i];
+        const __nv_bfloat16* row = nullptr;
+        if (e >= 0 && e < a.num_experts) {
+            const int r = a.expert_begin[e] + a.slot_pos[i];
+            if (r < a.rows) {  // else it did not fit (counted in bad_ids)
+                const int dst = static_cast<int>(e / a.per_rank), le = static_cast<int>(e % a.per_rank);
+                row = static_cast<const __nv_bfloat16*>(a.expert_out.ptr[dst]) + (static_cast<int64_t>(le) * a.rows + r) * a.hidden;
+            }
         }
-        *reinterpret_cast<__nv_bfloat162*>(a.out + static_cast<int64_t>(t) * a.hidden + c) = __floats2bfloat162_rn(s0, s1);
+        rows[j] = row;
+        weights[j] = row != nullptr ? a.topk_weights[i] : 0.f;
+    }
+    __syncthreads();
+    const int c = (blockIdx.y * blockDim.x + threadIdx.x) * kVec;
+    if (c >= a.hidden) return;
+    float acc[kVec];
+#pragma unroll
+    for (int v = 0; v < kVec; ++v) acc[v] = 0.f;
+    for (int j = 0; j < a.top_k; ++j) {
+        const __nv_bfloat16* row = rows[j];
+        if (row == nullptr) continue;
+        const float w = weights[j];
+        __nv_bfloat162 x[kVec / 2];
+        if constexpr (kVec == 8) {
+            *reinterpret_cast<uint4*>(x) = *reinterpret_cast<const uint4*>(row + c);
+        } else {
+            x[0] = *reinterpret_cast<const __nv_bfloat162*>(row + c);
+        }
+#pragma unroll
+        for (int v = 0; v < kVec / 2; ++v) {
+            acc[2 * v] = __fadd_rn(acc[2 * v], __fmul_rn(w, __bfloat162float(x[v].x)));
+            acc[2 * v + 1] = __fadd_rn(acc[2 * v + 1], __fmul_rn(w, __bfloat162float(x[v].y)));
+        }
+    }
+    __nv_bfloat162 out[kVec / 2];
+#pragma unroll
+    for (int v = 0; v < kVec / 2; ++v) out[v] = __floats2bfloat162_rn(acc[2 * v], acc[2 * v + 1]);
+    __nv_bfloat16* dst = a.out + static_cast<int64_t>(t) * a.hidden + c;
+    if constexpr (kVec == 8) {
+        *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(out);
+    } else {
+        *reinterpret_cast<__nv_bfloat162*>(dst) = out[0];
     }
 }
 
@@ -193,9 +224,9 @@ INFRA4J_API int infra4j_ep_ll_dispatch(const void* x, int32_t hidden, int32_t fp
     if (e != cudaSuccess) return e;
     const int rows = world_size * max_tokens;
     // Every expert gets its range written (count 0 where this rank sends nothing).
-    slot_pos_kernel<<<num_experts, kScanThreads, 0, s>>>(topk_idx, num_tokens * top_k, num_experts, slot_pos, expert_begin, bad_ids);
-    ReserveArgs r{num_experts, num_experts / world_size, world_size, rank, rows, expert_begin, bad_ids, *recv_count, *recv_range};
-    reserve_kernel<<<(num_experts + 127) / 128, 128, 0, s>>>(r);
+    ReserveArgs r{topk_idx, num_tokens * top_k, num_experts, num_experts / world_size, world_size, rank, rows, slot_pos,
+                  expert_begin, bad_ids, *recv_count, *recv_range};
+    reserve_kernel<<<num_experts, kScanThreads, 0, s>>>(r);
     if (num_tokens > 0) {
         SendArgs a{static_cast<const uint8_t*>(x), hidden, topk_idx, top_k, num_experts, num_experts / world_size, rows,
                    slot_pos, expert_begin, *recv_x, fp8 ? *recv_scales : infra4j_ep_peers{}, *recv_src};
@@ -223,6 +254,18 @@ INFRA4J_API int infra4j_ep_ll_combine(const infra4j_ep_peers* expert_out, int32_
     }
     LlCombineArgs a{*expert_out, hidden, topk_idx, topk_weights, top_k, num_experts, num_experts / world_size,
                     world_size * max_tokens, slot_pos, expert_begin, static_cast<__nv_bfloat16*>(out)};
-    ll_combine_kernel<<<num_tokens, kRowThreads, 0, static_cast<cudaStream_t>(stream)>>>(a);
+    // 16-byte rows everywhere: eight columns a thread; else two.
+    bool wide = hidden % 8 == 0 && reinterpret_cast<uintptr_t>(out) % 16 == 0;
+    for (int r = 0; r < world_size; ++r) wide = wide && reinterpret_cast<uintptr_t>(expert_out->ptr[r]) % 16 == 0;
+    const int vec = wide ? 8 : 2;
+    const dim3 grid(num_tokens, (hidden + kRowThreads * vec - 1) / (kRowThreads * vec));
+    const size_t smem = (sizeof(void*) + sizeof(float)) * static_cast<size_t>(top_k);
+    if (smem > 48 * 1024) return INFRA4J_ERROR_INVALID_ARGUMENT;
+    auto s = static_cast<cudaStream_t>(stream);
+    if (wide) {
+        ll_combine_kernel<8><<<grid, kRowThreads, smem, s>>>(a);
+    } else {
+        ll_combine_kernel<2><<<grid, kRowThreads, smem, s>>>(a);
+    }
     return cudaGetLastError();
 }

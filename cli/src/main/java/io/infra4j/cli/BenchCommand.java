@@ -149,7 +149,7 @@ final class BenchCommand implements Command {
                 layouts, the one read of the counts, the row pushes) and the combine; low-latency times
                 the dispatch into the per-expert buffers (--rows fp8: quantised per 1 x 128 group on the
                 way) and the weighted combine; nccl runs the normal mode through NCCL with a world of
-                one. CUDA events, the L2 flushed before each run, the median of --runs after 5 warm-ups.
+                one. CUDA events, the L2 flushed before each run, the median of --runs after 50 warm-ups.
                 It prints:
                   layout    one rank's get_dispatch_layout kernel
                   dispatch  time, and GB/s of the rows received (hidden values, plus scales for fp8)

@@ -37,16 +37,6 @@ final class EpTensors {
         }
     }
 
-    static void fromInts(Tensor dst, int[] values, CudaStream stream) {
-        try (Tensor flat = dst.view(dst.numel()); Tensor host = Tensor.empty(DType.I32, Device.CPU, values.length)) {
-            for (int i = 0; i < values.length; i++) {
-                host.setBits(values[i], i);
-            }
-            TensorOps.copy(host, flat, stream);
-            stream.synchronize(); // the host tensor is freed next
-        }
-    }
-
     static void checkDevice(Tensor t, String name, Device device) {
         if (t.isClosed()) {
             throw new IllegalArgumentException(name + ": the tensor is closed");
@@ -60,9 +50,9 @@ final class EpTensors {
     /**
      * The combine's checks, shared by both modes: the dispatch's own stream (what the handle frees is
      * ordered on it), then one contiguous BF16 tensor per rank of the shape {@code shapeOf(rank)}, on
-     * {@code device}. Returns their addresses.
+     * that rank's GPU. Returns their addresses.
      */
-    static long[] expertOutputs(List<Tensor> outputs, int world, Device device, CudaStream dispatchStream, CudaStream stream,
+    static long[] expertOutputs(List<Tensor> outputs, int world, RankStreams ranks, CudaStream dispatchStream, CudaStream stream,
             IntFunction<long[]> shapeOf) {
         if (stream != dispatchStream) {
             throw new IllegalArgumentException("stream: combine runs on the dispatch's stream (" + dispatchStream
@@ -76,7 +66,10 @@ final class EpTensors {
         for (int r = 0; r < world; r++) {
             Tensor y = outputs.get(r);
             String name = "expertOutputs[" + r + "]";
-            checkDevice(y, name, device);
+            if (y == null) {
+                throw new IllegalArgumentException(name + ": expected a tensor, got null");
+            }
+            checkDevice(y, name, ranks.device(r));
             long[] shape = shapeOf.apply(r);
             if (y.dtype() != DType.BF16 || !java.util.Arrays.equals(y.shape(), shape)) {
                 throw new IllegalArgumentException(name + ": expected BF16 " + java.util.Arrays.toString(shape) + ", got " + y.dtype()
@@ -88,13 +81,13 @@ final class EpTensors {
         return ptrs;
     }
 
-    /** One new BF16 {@code [tokens(s), hidden]} per source rank s, each filled by {@code launch}; all closed if one fails. */
-    static List<Tensor> perSource(int world, Device device, CudaStream stream, IntFunction<Integer> tokens, int hidden,
-            ObjIntConsumer<Tensor> launch) {
+    /** One new BF16 {@code [tokens(s), hidden]} per source rank s, on its GPU, each filled by {@code launch}; all closed if one fails. */
+    static List<Tensor> perSource(RankStreams ranks, IntFunction<Integer> tokens, int hidden, ObjIntConsumer<Tensor> launch) {
         List<Tensor> out = new ArrayList<>();
         try {
-            for (int s = 0; s < world; s++) {
-                Tensor o = Tensor.empty(DType.BF16, device, stream, tokens.apply(s), hidden);
+            for (int s = 0; s < ranks.size(); s++) {
+                ranks.use(s);
+                Tensor o = Tensor.empty(DType.BF16, ranks.device(s), ranks.stream(s), tokens.apply(s), hidden);
                 out.add(o);
                 launch.accept(o, s);
             }

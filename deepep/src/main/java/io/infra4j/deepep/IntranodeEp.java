@@ -11,10 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * DeepEP's normal-mode dispatch and combine for W ranks whose buffers one process can address: here the
- * W simulated ranks of one GPU that the tests and {@code infra4j bench ep} use (each rank its own
- * tensors; the kernels write into and read from the other ranks' tensors by address). Results match
- * {@link EpReference} exactly.
+ * DeepEP's normal-mode dispatch and combine for W ranks whose buffers one process can address: the GPUs
+ * of one node with peer access between them (through {@link EpBuffer#onDevices}), or W simulated ranks
+ * on one GPU, as the tests and {@code infra4j bench ep} use (each rank its own tensors; the kernels write
+ * into and read from the other ranks' tensors by address). Results match {@link EpReference} exactly.
  *
  * <p>Dispatch synchronises the stream once, as DeepEP's normal mode does, to learn how many rows each
  * rank receives and to check the expert ids (an id outside {@code [-1, E)} is an
@@ -55,26 +55,23 @@ public final class IntranodeEp {
     /** A dispatch's received rows on every rank and what combine needs to send results back. */
     public static final class Dispatched implements AutoCloseable {
         private final ExpertPlacement placement;
-        private final Device device;
-        private final CudaStream stream;
+        private final RankStreams ranks;
         private final int hidden;
         private final int[] numTokens;
         private final List<Received> received;
         private final int[][] tokensPerRank;
         private final int[][] tokensPerExpert;
         private List<DispatchLayout> layouts; // read back on first use: dispatch itself does not need them
-        // Per source rank, on the device: is_token_in_rank [T, W] U8, send_offset [T, W] I32, rank_begin [W] I32.
+        // Per source rank, on its GPU: is_token_in_rank [T, W] U8, send_offset [T, W] I32, rank_begin [W] I32.
         private final List<Tensor> inRank;
         private final List<Tensor> sendOffset;
         private final List<Tensor> rankBegin;
         private boolean closed;
 
-        private Dispatched(ExpertPlacement placement, Device device, CudaStream stream, int hidden, int[] numTokens,
-                List<Received> received, int[][] tokensPerRank, int[][] tokensPerExpert, List<Tensor> inRank, List<Tensor> sendOffset,
-                List<Tensor> rankBegin) {
+        private Dispatched(ExpertPlacement placement, RankStreams ranks, int hidden, int[] numTokens, List<Received> received,
+                int[][] tokensPerRank, int[][] tokensPerExpert, List<Tensor> inRank, List<Tensor> sendOffset, List<Tensor> rankBegin) {
             this.placement = placement;
-            this.device = device;
-            this.stream = stream;
+            this.ranks = ranks;
             this.hidden = hidden;
             this.numTokens = numTokens;
             this.received = received;
@@ -100,7 +97,8 @@ public final class IntranodeEp {
                 for (int s = 0; s < w; s++) {
                     boolean[] flags = new boolean[numTokens[s] * w];
                     if (flags.length > 0) {
-                        int[] f = EpTensors.toBytes(inRank.get(s), stream, flags.length);
+                        ranks.use(s);
+                        int[] f = EpTensors.toBytes(inRank.get(s), ranks.stream(s), flags.length);
                         for (int i = 0; i < flags.length; i++) {
                             flags[i] = f[i] != 0;
                         }
@@ -113,21 +111,36 @@ public final class IntranodeEp {
         }
 
         /**
-         * Sends each rank's expert outputs (BF16 {@code [rows received, hidden]}, contiguous) back and sums
-         * each token's rows in rank order: per source rank BF16 {@code [T, hidden]}, new tensors the caller
-         * closes. Runs on the dispatch's stream.
+         * Sends each rank's expert outputs (BF16 {@code [rows received, hidden]}, contiguous, on its GPU) back
+         * and sums each token's rows in rank order: per source rank BF16 {@code [T, hidden]} on its GPU, new
+         * tensors the caller closes. Simulated ranks: runs on the dispatch's stream. Ranks on their own
+         * streams: each rank's stream first waits for every rank's work queued so far (the expert
+         * outputs), then runs its combine.
          */
         public List<Tensor> combine(List<Tensor> expertOutputs, CudaStream stream) {
+            if (ranks.isShared()) {
+                return combine(expertOutputs, stream, ranks.stream(0));
+            }
+            throw new IllegalArgumentException("stream: these ranks run on their own streams: call combine(expertOutputs)");
+        }
+
+        /** {@link #combine(List, CudaStream)} on each rank's own stream. */
+        public List<Tensor> combine(List<Tensor> expertOutputs) {
+            return combine(expertOutputs, ranks.stream(0), ranks.stream(0));
+        }
+
+        private List<Tensor> combine(List<Tensor> expertOutputs, CudaStream given, CudaStream expected) {
             if (closed) {
                 throw new IllegalStateException("combine: this dispatch is closed");
             }
             int w = placement.worldSize();
-            long[] ptrs = EpTensors.expertOutputs(expertOutputs, w, device, this.stream, stream,
+            long[] ptrs = EpTensors.expertOutputs(expertOutputs, w, ranks, expected, given,
                     r -> new long[] {received.get(r).numRows(), hidden});
             EpKernels.require();
-            Cuda.useDevice(device.index());
-            return EpTensors.perSource(w, device, stream, s -> numTokens[s], hidden, (o, s) -> EpKernels.combine(ptrs, hidden,
-                    numTokens[s], w, inRank.get(s).address(), sendOffset.get(s).address(), rankBegin.get(s).address(), o.address(), stream));
+            ranks.barrier(); // every rank's expert outputs are ready before any rank reads them
+            return EpTensors.perSource(ranks, s -> numTokens[s], hidden, (o, s) -> EpKernels.combine(ptrs, hidden,
+                    numTokens[s], w, inRank.get(s).address(), sendOffset.get(s).address(), rankBegin.get(s).address(), o.address(),
+                    ranks.stream(s)));
         }
 
         @Override
@@ -136,62 +149,89 @@ public final class IntranodeEp {
                 return;
             }
             closed = true;
-            for (Received r : received) {
-                EpTensors.closeAll(r.x(), r.scales(), r.topkIdx(), r.topkWeights(), r.srcIdx());
+            ranks.barrier(); // no rank still reads or writes what is freed next (each on its own stream)
+            for (int r = 0; r < received.size(); r++) {
+                ranks.use(r);
+                Received got = received.get(r);
+                EpTensors.closeAll(got.x(), got.scales(), got.topkIdx(), got.topkWeights(), got.srcIdx());
+                inRank.get(r).close();
+                sendOffset.get(r).close();
+                rankBegin.get(r).close();
             }
-            inRank.forEach(Tensor::close);
-            sendOffset.forEach(Tensor::close);
-            rankBegin.forEach(Tensor::close);
         }
     }
 
     /**
-     * Normal-mode dispatch of every rank's tokens ({@code ranks.get(s)} is rank s's) over
-     * {@code placement}, on {@code stream}.
+     * Normal-mode dispatch of every rank's tokens ({@code ranks.get(s)} is rank s's, all on {@code stream}'s
+     * GPU) over {@code placement}: W simulated ranks on one stream.
      *
      * @param expertAlignment each local expert's count is rounded up to a multiple of this (1: exact)
      */
     public static Dispatched dispatch(List<RankInput> ranks, ExpertPlacement placement, int expertAlignment, CudaStream stream) {
+        if (placement == null) {
+            throw new IllegalArgumentException("placement: expected an ExpertPlacement, got null");
+        }
+        refuseHostTensors(ranks);
+        if (placement.worldSize() > EpKernels.MAX_RANKS) {
+            throw new IllegalArgumentException("worldSize: at most " + EpKernels.MAX_RANKS + " ranks, got " + placement.worldSize());
+        }
+        return dispatchOn(ranks, placement, expertAlignment, RankStreams.shared(placement.worldSize(), stream));
+    }
+
+    /** Host tensors belong to the CPU reference: said before anything else is checked. */
+    static void refuseHostTensors(List<RankInput> ranks) {
+        for (int s = 0; ranks != null && s < ranks.size(); s++) {
+            RankInput in = ranks.get(s);
+            if (in != null && in.x() != null && !in.x().isClosed() && in.x().device().isCpu()) {
+                throw new IllegalArgumentException("ranks[" + s + "].x: expected a tensor on a GPU, got one on " + in.x().device()
+                        + " (EpReference is the CPU path)");
+            }
+        }
+    }
+
+    static Dispatched dispatchOn(List<RankInput> ranks, ExpertPlacement placement, int expertAlignment, RankStreams streams) {
         if (expertAlignment < 1) {
             throw new IllegalArgumentException("expertAlignment: expected at least 1, got " + expertAlignment);
         }
-        Inputs in = check(ranks, placement, stream);
+        Inputs in = check(ranks, placement, streams);
         EpKernels.require();
-        return run(ranks, placement, expertAlignment, stream, in.device(), in.dtype(), in.hidden(), in.topK(), in.numTokens());
+        return run(ranks, placement, expertAlignment, streams, in.dtype(), in.hidden(), in.topK(), in.numTokens());
     }
 
     /** What every rank's inputs agree on, once checked. */
-    record Inputs(Device device, DType dtype, int hidden, int topK, int[] numTokens) {}
+    record Inputs(DType dtype, int hidden, int topK, int[] numTokens) {}
 
     /** Checks W ranks' inputs (both modes): IllegalArgumentException naming the first bad argument. */
-    static Inputs check(List<RankInput> ranks, ExpertPlacement placement, CudaStream stream) {
+    static Inputs check(List<RankInput> ranks, ExpertPlacement placement, RankStreams streams) {
+        if (placement == null) {
+            throw new IllegalArgumentException("placement: expected an ExpertPlacement, got null");
+        }
         int w = placement.worldSize();
+        if (w > EpKernels.MAX_RANKS) {
+            throw new IllegalArgumentException("worldSize: at most " + EpKernels.MAX_RANKS + " ranks, got " + w);
+        }
         if (ranks == null || ranks.size() != w) {
             throw new IllegalArgumentException("ranks: expected one input per rank (" + w + "), got "
                     + (ranks == null ? "null" : ranks.size()));
         }
-        return checkInputs(ranks, w, stream, s -> "ranks[" + s + "]");
+        if (streams.size() != w) {
+            throw new IllegalArgumentException("placement: " + w + " ranks, the buffer has " + streams.size());
+        }
+        return checkInputs(ranks, w, streams::device, s -> "ranks[" + s + "]");
     }
 
-    /** Checks the inputs of {@code ranks.size()} ranks of a world of {@code w}: all of them here, or one rank's over NCCL. */
-    static Inputs checkInputs(List<RankInput> ranks, int w, CudaStream stream, java.util.function.IntFunction<String> nameOf) {
+    /**
+     * Checks the inputs of {@code ranks.size()} ranks of a world of {@code w}: all of them here, or one
+     * rank's over NCCL; input s must be on {@code deviceOf(s)}.
+     */
+    static Inputs checkInputs(List<RankInput> ranks, int w, java.util.function.IntFunction<Device> deviceOf,
+            java.util.function.IntFunction<String> nameOf) {
         if (w > EpKernels.MAX_RANKS) {
             throw new IllegalArgumentException("worldSize: at most " + EpKernels.MAX_RANKS + " ranks, got " + w);
-        }
-        if (stream == null) {
-            throw new IllegalArgumentException("stream: expected a CudaStream, got null");
         }
         RankInput first = ranks.get(0);
         if (first == null || first.x() == null) {
             throw new IllegalArgumentException(nameOf.apply(0) + ".x: expected a tensor, got null");
-        }
-        Device device = first.x().device();
-        if (!device.isCuda()) {
-            throw new IllegalArgumentException(nameOf.apply(0) + ".x: expected a tensor on a GPU, got one on " + device
-                    + " (EpReference is the CPU path)");
-        }
-        if (!stream.isLegacyDefault() && stream.device() != device.index()) {
-            throw new IllegalArgumentException("stream: expected a stream of " + device + ", got one of cuda:" + stream.device());
         }
         DType dtype = first.x().dtype();
         boolean fp8 = dtype == DType.F8_E4M3;
@@ -199,14 +239,17 @@ public final class IntranodeEp {
             throw new IllegalArgumentException(nameOf.apply(0) + ".x: expected BF16 or F8_E4M3 rows, got " + dtype);
         }
         if (first.x().rank() != 2) {
-            throw new IllegalArgumentException(nameOf.apply(0) + ".x: expected [T, hidden], got shape " + java.util.Arrays.toString(first.x().shape()));
+            throw new IllegalArgumentException(nameOf.apply(0) + ".x: expected [T, hidden], got shape "
+                    + java.util.Arrays.toString(first.x().shape()));
         }
         int hidden = (int) first.x().size(1);
         if (fp8 && hidden % 128 != 0) {
-            throw new IllegalArgumentException(nameOf.apply(0) + ".x: FP8 rows need hidden a multiple of 128 (one scale per 128), got " + hidden);
+            throw new IllegalArgumentException(nameOf.apply(0) + ".x: FP8 rows need hidden a multiple of 128 (one scale per 128), got "
+                    + hidden);
         }
         if ((long) hidden * dtype.byteSize() % 4 != 0) {
-            throw new IllegalArgumentException(nameOf.apply(0) + ".x: rows must be a multiple of 4 bytes, got hidden " + hidden + " of " + dtype);
+            throw new IllegalArgumentException(nameOf.apply(0) + ".x: rows must be a multiple of 4 bytes, got hidden " + hidden + " of "
+                    + dtype);
         }
         int topK = first.topkIdx() == null || first.topkIdx().rank() != 2 ? -1 : (int) first.topkIdx().size(1);
         if (topK < 1) {
@@ -218,6 +261,11 @@ public final class IntranodeEp {
             String name = nameOf.apply(s);
             if (in == null || in.x() == null || in.topkIdx() == null || in.topkWeights() == null) {
                 throw new IllegalArgumentException(name + ": expected x, topkIdx and topkWeights, got a null");
+            }
+            Device device = deviceOf.apply(s);
+            if (in.x().isClosed() || in.x().device().isCpu()) {
+                throw new IllegalArgumentException(name + ".x: expected an open tensor on a GPU, got "
+                        + (in.x().isClosed() ? "a closed one" : "one on " + in.x().device() + " (EpReference is the CPU path)"));
             }
             EpTensors.checkDevice(in.x(), name + ".x", device);
             EpTensors.checkDevice(in.topkIdx(), name + ".topkIdx", device);
@@ -240,34 +288,37 @@ public final class IntranodeEp {
             }
             numTokens[s] = (int) t;
         }
-        return new Inputs(device, dtype, hidden, topK, numTokens);
+        return new Inputs(dtype, hidden, topK, numTokens);
     }
 
-    private static Dispatched run(List<RankInput> ranks, ExpertPlacement p, int alignment, CudaStream stream, Device device,
-            DType dtype, int hidden, int topK, int[] numTokens) {
+    private static Dispatched run(List<RankInput> ranks, ExpertPlacement p, int alignment, RankStreams rs, DType dtype, int hidden,
+            int topK, int[] numTokens) {
         int w = p.worldSize();
         int e = p.numExperts();
         List<Tensor> owned = new ArrayList<>();
         List<Tensor> inRank = new ArrayList<>(), sendOffset = new ArrayList<>(), rankBegin = new ArrayList<>();
         List<Received> received = new ArrayList<>();
-        Cuda.useDevice(device.index());
         try {
-            // 1. Every rank's layout into one table of counts, row s = [bad ids, tokens per rank [W], tokens
-            //    per expert [E]]: one copy (one synchronisation) reads them all and the id check.
+            // 1. Every rank's layout into one table of counts on rank 0's GPU, row s = [bad ids, tokens per rank
+            //    [W], tokens per expert [E]]: one copy (one synchronisation) reads them all and the id check.
             int row = 1 + w + e;
-            Tensor counts = keep(owned, Tensor.empty(DType.I32, device, stream, w, row));
+            rs.use(0);
+            Tensor counts = keep(owned, Tensor.empty(DType.I32, rs.device(0), rs.stream(0), w, row));
+            rs.barrier(); // the table exists before other GPUs write their rows into it
             for (int s = 0; s < w; s++) {
                 int t = numTokens[s];
-                Tensor ir = keep(owned, Tensor.empty(DType.U8, device, stream, Math.max(1, (long) t * w)));
-                Tensor so = keep(owned, Tensor.empty(DType.I32, device, stream, Math.max(1, (long) t * w)));
+                rs.use(s);
+                Tensor ir = keep(owned, Tensor.empty(DType.U8, rs.device(s), rs.stream(s), Math.max(1, (long) t * w)));
+                Tensor so = keep(owned, Tensor.empty(DType.I32, rs.device(s), rs.stream(s), Math.max(1, (long) t * w)));
                 long base = counts.address() + 4L * s * row;
                 EpKernels.layout(ranks.get(s).topkIdx().address(), t, topK, e, w, base + 4, base + 4L * (1 + w), ir.address(),
-                        so.address(), base, stream);
+                        so.address(), base, rs.stream(s));
                 inRank.add(ir);
                 sendOffset.add(so);
             }
-            int[] table = EpTensors.toInts(counts, stream);
-            counts.close();
+            rs.barrier(); // rank 0's stream has every row
+            rs.use(0);
+            int[] table = EpTensors.toInts(counts, rs.stream(0));
             int[][] tpr = new int[w][];
             int[][] tpe = new int[w][];
             for (int s = 0; s < w; s++) {
@@ -278,13 +329,11 @@ public final class IntranodeEp {
                 tpr[s] = java.util.Arrays.copyOfRange(table, s * row + 1, s * row + 1 + w);
                 tpe[s] = java.util.Arrays.copyOfRange(table, s * row + 1 + w, (s + 1) * row);
             }
-            // 2. Each destination's buffers: source rank 0's block first, then 1's, ...
-            int[][] begin = new int[w][w];
+            // 2. Each destination's buffers, on its GPU: source rank 0's block first, then 1's, ...
             for (int dst = 0; dst < w; dst++) {
                 int rows = 0;
                 int[] blockBegin = new int[w + 1];
                 for (int s = 0; s < w; s++) {
-                    begin[s][dst] = rows;
                     blockBegin[s] = rows;
                     rows += tpr[s][dst];
                 }
@@ -297,39 +346,60 @@ public final class IntranodeEp {
                     }
                     local[le] = (n + alignment - 1) / alignment * alignment;
                 }
-                Tensor x = keep(owned, Tensor.empty(dtype, device, stream, rows, hidden));
-                Tensor sc = dtype == DType.F8_E4M3 ? keep(owned, Tensor.empty(DType.F32, device, stream, rows, hidden / 128)) : null;
-                Tensor idx = keep(owned, Tensor.empty(DType.I64, device, stream, rows, topK));
-                Tensor wt = keep(owned, Tensor.empty(DType.F32, device, stream, rows, topK));
-                Tensor src = keep(owned, Tensor.empty(DType.I32, device, stream, rows));
+                rs.use(dst);
+                Device dev = rs.device(dst);
+                CudaStream st = rs.stream(dst);
+                Tensor x = keep(owned, Tensor.empty(dtype, dev, st, rows, hidden));
+                Tensor sc = dtype == DType.F8_E4M3 ? keep(owned, Tensor.empty(DType.F32, dev, st, rows, hidden / 128)) : null;
+                Tensor idx = keep(owned, Tensor.empty(DType.I64, dev, st, rows, topK));
+                Tensor wt = keep(owned, Tensor.empty(DType.F32, dev, st, rows, topK));
+                Tensor src = keep(owned, Tensor.empty(DType.I32, dev, st, rows));
                 received.add(new Received(x, sc, idx, wt, src, blockBegin, local));
             }
-            int[] flat = new int[w * w];
+            // The block starts: a [W, W] table per GPU, whose row s goes to rank s, computed from the counts on
+            // rank 0's GPU (no upload, so no second wait) and copied to the other GPUs.
+            java.util.Map<Integer, Tensor> tables = new java.util.LinkedHashMap<>();
             for (int s = 0; s < w; s++) {
-                System.arraycopy(begin[s], 0, flat, s * w, w);
+                int gpu = rs.device(s).index();
+                Tensor tableOnGpu = tables.get(gpu);
+                rs.use(s);
+                if (tableOnGpu == null) {
+                    tableOnGpu = keep(owned, Tensor.empty(DType.I32, rs.device(s), rs.stream(s), w, w));
+                    tables.put(gpu, tableOnGpu);
+                }
+                rankBegin.add(keep(owned, tableOnGpu.select(0, s)));
             }
-            Tensor beginTable = keep(owned, Tensor.empty(DType.I32, device, stream, w, w));
-            EpTensors.fromInts(beginTable, flat, stream);
-            for (int s = 0; s < w; s++) {
-                rankBegin.add(keep(owned, beginTable.select(0, s))); // row s: where rank s's block starts on every destination
+            rs.barrier(); // every receive buffer and table exists before any rank writes into it
+            rs.use(0);
+            Tensor first = tables.get(rs.device(0).index());
+            EpKernels.blockStarts(counts.address(), row, w, first.address(), rs.stream(0));
+            for (Tensor other : tables.values()) {
+                if (other != first) {
+                    TensorOps.copy(first, other, rs.stream(0));
+                }
             }
+            rs.barrier(); // every GPU has its table
             // 3. Every rank pushes its rows (and, for FP8, its scales) into the destinations.
             EpKernels.Peers rows = peers(received, false);
             EpKernels.Peers scaleRows = dtype == DType.F8_E4M3 ? peers(received, true) : null;
             for (int s = 0; s < w; s++) {
                 RankInput in = ranks.get(s);
+                rs.use(s);
                 EpKernels.dispatch(in.x().address(), hidden * dtype.byteSize(), in.topkIdx().address(), in.topkWeights().address(),
                         numTokens[s], topK, e, w, s, inRank.get(s).address(), sendOffset.get(s).address(), rankBegin.get(s).address(),
-                        rows, stream);
+                        rows, rs.stream(s));
                 if (scaleRows != null) {
                     EpKernels.dispatch(in.scales().address(), hidden / 128 * 4, in.topkIdx().address(), in.topkWeights().address(),
                             numTokens[s], topK, e, w, s, inRank.get(s).address(), sendOffset.get(s).address(),
-                            rankBegin.get(s).address(), scaleRows, stream);
+                            rankBegin.get(s).address(), scaleRows, rs.stream(s));
                 }
             }
-            beginTable.close(); // its rows (views) keep the storage for the handle
-            return new Dispatched(p, device, stream, hidden, numTokens, List.copyOf(received), tpr, tpe, inRank, sendOffset, rankBegin);
+            rs.barrier(); // each rank's received rows are complete on its own stream
+            tables.values().forEach(Tensor::close); // their rows (views) keep the storage for the handle
+            counts.close();
+            return new Dispatched(p, rs, hidden, numTokens, List.copyOf(received), tpr, tpe, inRank, sendOffset, rankBegin);
         } catch (RuntimeException ex) {
+            rs.barrier();
             owned.forEach(Tensor::close); // every tensor this dispatch made, received buffers included
             throw ex;
         }
@@ -353,5 +423,4 @@ public final class IntranodeEp {
         owned.add(t);
         return t;
     }
-
 }

@@ -95,13 +95,18 @@ public final class NcclEp {
         if (expertAlignment < 1) {
             throw new IllegalArgumentException("expertAlignment: expected at least 1, got " + expertAlignment);
         }
-        IntranodeEp.Inputs in = IntranodeEp.checkInputs(Arrays.asList(input), comm.size(), stream, s -> "input");
-        if (in.device().index() != comm.device().ordinal()) {
-            throw new IllegalArgumentException("input.x: on " + in.device() + ", the communicator's rank runs on cuda:"
+        if (stream == null || stream.isLegacyDefault()) {
+            throw new IllegalArgumentException("stream: expected a stream made by CudaStream.create, got "
+                    + (stream == null ? "null" : "the legacy default stream"));
+        }
+        if (stream.device() != comm.device().ordinal()) {
+            throw new IllegalArgumentException("stream: a stream of cuda:" + stream.device() + ", the communicator's rank runs on cuda:"
                     + comm.device().ordinal());
         }
+        Device device = Device.cuda(stream.device());
+        IntranodeEp.Inputs in = IntranodeEp.checkInputs(Arrays.asList(input), comm.size(), s -> device, s -> "input");
         EpKernels.require();
-        Cuda.useDevice(in.device().index());
+        Cuda.useDevice(device.index());
         return new Plan(comm, input, placement, expertAlignment, stream, in, timeout).run();
     }
 
@@ -164,7 +169,7 @@ public final class NcclEp {
             if (closed) {
                 throw new IllegalStateException("combine: this dispatch is closed");
             }
-            long[] ptr = EpTensors.expertOutputs(Arrays.asList(expertOutput), 1, device, this.stream, stream,
+            long[] ptr = EpTensors.expertOutputs(Arrays.asList(expertOutput), 1, RankStreams.shared(1, this.stream), this.stream, stream,
                     r -> new long[] {received.numRows(), hidden});
             int w = placement.worldSize();
             int me = comm.rank();
@@ -239,7 +244,7 @@ public final class NcclEp {
             this.p = p;
             this.alignment = alignment;
             this.stream = stream;
-            this.device = in.device();
+            this.device = Device.cuda(stream.device());
             this.dtype = in.dtype();
             this.hidden = in.hidden();
             this.topK = in.topK();

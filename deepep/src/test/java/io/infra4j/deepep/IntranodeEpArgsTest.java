@@ -33,8 +33,8 @@ class IntranodeEpArgsTest {
         assertThrows(IllegalArgumentException.class,
                 () -> IntranodeEp.dispatch(List.of(cpuRank(3), cpuRank(3)), placement, 0, CudaStream.legacyDefault()));
         IllegalArgumentException big = assertThrows(IllegalArgumentException.class,
-                () -> IntranodeEp.dispatch(List.of(), new ExpertPlacement(32, 16), 1, CudaStream.legacyDefault()));
-        assertTrue(big.getMessage().contains("at most 8 ranks"), big.getMessage());
+                () -> IntranodeEp.dispatch(List.of(), new ExpertPlacement(128, 128), 1, CudaStream.legacyDefault()));
+        assertTrue(big.getMessage().contains("at most 64 ranks"), big.getMessage());
         assertThrows(IllegalArgumentException.class, () -> IntranodeEp.dispatch(List.of(cpuRank(1), cpuRank(1)), placement, 1, null));
     }
 

@@ -130,6 +130,44 @@ public final class CudaDevice {
         Cuda.check(CudaRuntime.cudaSetDevice(ordinal), "cudaSetDevice(" + ordinal + ")");
     }
 
+    /** Whether kernels on this device can read and write {@code peer}'s memory (NVLink or PCIe peer access). */
+    public boolean canAccessPeer(CudaDevice peer) {
+        if (peer == null) {
+            throw new IllegalArgumentException("peer: expected a CudaDevice, got null");
+        }
+        if (peer.ordinal == ordinal) {
+            return true;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(C_INT);
+            Cuda.check(CudaRuntime.cudaDeviceCanAccessPeer(out, ordinal, peer.ordinal),
+                    "cudaDeviceCanAccessPeer(" + ordinal + ", " + peer.ordinal + ")");
+            return out.get(C_INT, 0) != 0;
+        }
+    }
+
+    /**
+     * Lets kernels on this device address {@code peer}'s memory ({@code cudaDeviceEnablePeerAccess}); doing it
+     * again is not an error. Leaves this device current. IllegalStateException when the hardware cannot.
+     */
+    public void enablePeerAccess(CudaDevice peer) {
+        if (!canAccessPeer(peer)) {
+            throw new IllegalStateException(this + " cannot access " + peer + "'s memory (no peer access between them)");
+        }
+        if (peer.ordinal == ordinal) {
+            return;
+        }
+        makeCurrent();
+        int status = CudaRuntime.cudaDeviceEnablePeerAccess(peer.ordinal, 0);
+        if (status == PEER_ACCESS_ALREADY_ENABLED) {
+            CudaRuntime.cudaGetLastError(); // the runtime keeps the "error" as the last one: take it off
+            return;
+        }
+        Cuda.check(status, "cudaDeviceEnablePeerAccess(" + peer.ordinal + ") on device " + ordinal);
+    }
+
+    private static final int PEER_ACCESS_ALREADY_ENABLED = 704; // cudaErrorPeerAccessAlreadyEnabled
+
     /** Waits until all work on this device is done. */
     public void synchronize() {
         makeCurrent();

@@ -59,13 +59,22 @@ class EpIntranodeGpuTest {
     /** Host inputs of one scenario: per rank BF16 rows (as floats), top-k ids and weights. */
     record Scenario(ExpertPlacement placement, int hidden, int topK, List<float[]> rows, List<Routing> routings) {
         static Scenario random(long seed, int world, int expertsPerRank, int topK, int hidden, int maxTokens) {
+            return generate(seed, world, expertsPerRank, topK, hidden, maxTokens, false);
+        }
+
+        /** As random, with every rank sending exactly {@code tokens} tokens. */
+        static Scenario full(long seed, int world, int expertsPerRank, int topK, int hidden, int tokens) {
+            return generate(seed, world, expertsPerRank, topK, hidden, tokens, true);
+        }
+
+        private static Scenario generate(long seed, int world, int expertsPerRank, int topK, int hidden, int maxTokens, boolean full) {
             SplittableRandom r = new SplittableRandom(seed);
             ExpertPlacement p = new ExpertPlacement(world * expertsPerRank, world);
             int usable = 1 + r.nextInt(p.numExperts()); // experts above are never chosen
             List<float[]> rows = new ArrayList<>();
             List<Routing> routings = new ArrayList<>();
             for (int s = 0; s < world; s++) {
-                int t = s == 1 ? 0 : r.nextInt(maxTokens + 1); // rank 1 sends nothing
+                int t = full ? maxTokens : s == 1 ? 0 : r.nextInt(maxTokens + 1); // rank 1 sends nothing
                 long[] ids = new long[t * topK];
                 float[] w = new float[t * topK];
                 for (int i = 0; i < t; i++) {

@@ -1440,6 +1440,70 @@ public class Infra4jKernels extends Infra4jKernels$shared {
         }
     }
 
+    private static class infra4j_ep_block_starts {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_INT,
+            Infra4jKernels.C_POINTER,
+            Infra4jKernels.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("infra4j_ep_block_starts").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: infra4j_ep_block_starts"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int infra4j_ep_block_starts(const int32_t *counts, int32_t row_stride, int32_t world_size, int32_t *begin, void *stream)
+     * }
+     */
+    public static FunctionDescriptor infra4j_ep_block_starts$descriptor() {
+        return infra4j_ep_block_starts.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int infra4j_ep_block_starts(const int32_t *counts, int32_t row_stride, int32_t world_size, int32_t *begin, void *stream)
+     * }
+     */
+    public static MethodHandle infra4j_ep_block_starts$handle() {
+        return infra4j_ep_block_starts.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int infra4j_ep_block_starts(const int32_t *counts, int32_t row_stride, int32_t world_size, int32_t *begin, void *stream)
+     * }
+     */
+    public static MemorySegment infra4j_ep_block_starts$address() {
+        return infra4j_ep_block_starts.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int infra4j_ep_block_starts(const int32_t *counts, int32_t row_stride, int32_t world_size, int32_t *begin, void *stream)
+     * }
+     */
+    public static int infra4j_ep_block_starts(MemorySegment counts, int row_stride, int world_size, MemorySegment begin, MemorySegment stream) {
+        var mh$ = infra4j_ep_block_starts.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("infra4j_ep_block_starts", counts, row_stride, world_size, begin, stream);
+            }
+            return (int)mh$.invokeExact(counts, row_stride, world_size, begin, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class infra4j_ep_ll_dispatch {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Infra4jKernels.C_INT,

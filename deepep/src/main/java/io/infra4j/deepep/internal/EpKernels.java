@@ -15,8 +15,8 @@ import java.lang.foreign.ValueLayout;
  * symbols, so that one built before them gives a clear {@link io.infra4j.ffm.CudaUnavailableException}.
  */
 public final class EpKernels {
-    private static final String[] SYMBOLS = {"infra4j_ep_layout", "infra4j_ep_dispatch", "infra4j_ep_combine", "infra4j_ep_ll_dispatch",
-            "infra4j_ep_ll_combine"};
+    private static final String[] SYMBOLS = {"infra4j_ep_layout", "infra4j_ep_dispatch", "infra4j_ep_combine", "infra4j_ep_block_starts",
+            "infra4j_ep_ll_dispatch", "infra4j_ep_ll_combine"};
 
     /** The most ranks one call addresses. */
     public static final int MAX_RANKS = 64; // INFRA4J_EP_MAX_RANKS of ep.h (a Java constant: checks run without the library)
@@ -37,6 +37,11 @@ public final class EpKernels {
             long tokensPerExpert, long isTokenInRank, long sendOffset, long badIds, CudaStream stream) {
         Cuda.check(Infra4jKernels.infra4j_ep_layout(ptr(topkIdx), numTokens, topK, numExperts, worldSize, ptr(tokensPerRank),
                 ptr(tokensPerExpert), ptr(isTokenInRank), ptr(sendOffset), ptr(badIds), stream.handle()), "infra4j_ep_layout");
+    }
+
+    public static void blockStarts(long counts, int rowStride, int worldSize, long begin, CudaStream stream) {
+        Cuda.check(Infra4jKernels.infra4j_ep_block_starts(ptr(counts), rowStride, worldSize, ptr(begin), stream.handle()),
+                "infra4j_ep_block_starts");
     }
 
     /** Receive buffers of every destination rank (index = rank). */
