@@ -17,8 +17,9 @@
 #                                                quantisation and GEMM tests and benchmark); ep (the
 #                                                expert-parallel dispatch tests and benchmark; EP_ONLY=
 #                                                a subset of its configurations); multi (2 GPUs or
-#                                                more: the NCCL tests, NCCL bandwidth against PyTorch's
-#                                                NCCL, DualPipe training over NCCL; 'all' runs it too).
+#                                                more: the NCCL and expert-parallel tests, NCCL bandwidth
+#                                                against PyTorch's NCCL, DualPipe training over NCCL, expert-
+#                                                parallel dispatch against an NCCL all-to-all; 'all' runs it too).
 #                                                Each stage has a time limit (STAGE_LIMIT_* seconds) so
 #                                                that the logs always come back.
 #   MLA_AB="VAR=value ..." with mla: after the default runs, the MLA tests and benchmark run again
@@ -261,6 +262,7 @@ run() {
         say "== NCCL GPU tests on $gpus GPUs"
         timeout "${STAGE_LIMIT_TESTS:-300}" "${jvm[@]}" -Xmx24g -jar "$b/junit-console.jar" execute --class-path "$cp" \
             --select-class io.infra4j.integration.NcclMultiGpuTest --select-class io.infra4j.integration.NcclGpuTest \
+            --select-class io.infra4j.integration.EpBufferGpuTest --select-class io.infra4j.integration.EpNcclGpuTest \
             --details=tree --disable-banner --disable-ansi-colors --reports-dir "$logs/junit-multi" >"$logs/gpu-tests-multi.log" 2>&1
         local mrc=$?
         grep -E "tests (successful|failed|skipped|aborted|found)|✘|NCCL over" "$logs/gpu-tests-multi.log" | head -n 30 | tee -a "$summary"
@@ -280,6 +282,11 @@ run() {
           --out "$logs/results" --commit "$commit" --driver "$driver" >"$logs/dualpipe-nccl.log" 2>&1 \
           || { say "DualPipe over NCCL failed (see dualpipe-nccl.log)"; rc=1; }
       grep -E "^== |loss diff|rror|xception|results appended" "$logs/dualpipe-nccl.log" | head -n 30 | tee -a "$summary"
+      say "== expert-parallel dispatch and combine, one rank per GPU ($gpus GPUs), against an NCCL all-to-all of the same bytes"
+      timeout "${STAGE_LIMIT_EP_MULTI:-400}" "${jvm[@]}" -Xmx64g -cp "$cp" io.infra4j.benchmarks.deepep.EpMultiGpuRun \
+          --out "$logs/results" --commit "$commit" --driver "$driver" >"$logs/ep-multi.log" 2>&1 \
+          || { say "EP multi-GPU run failed (see ep-multi.log)"; rc=1; }
+      grep -E "exact|dispatch|rror|xception|results appended" "$logs/ep-multi.log" | head -n 30 | tee -a "$summary"
     fi
   fi
 

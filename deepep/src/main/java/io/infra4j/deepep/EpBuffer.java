@@ -3,6 +3,8 @@ package io.infra4j.deepep;
 import io.infra4j.ffm.Cuda;
 import io.infra4j.ffm.CudaDevice;
 import io.infra4j.ffm.CudaStream;
+import io.infra4j.memory.Allocators;
+import io.infra4j.memory.Device;
 import io.infra4j.memory.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,6 +73,8 @@ public final class EpBuffer implements AutoCloseable {
         for (CudaDevice a : gpus) {
             for (CudaDevice b : gpus) {
                 a.enablePeerAccess(b);
+                // Tensors come from each GPU's stream-ordered pool, which grants peers access on its own.
+                Allocators.grantAccess(Device.cuda(b.ordinal()), Device.cuda(a.ordinal()));
             }
         }
         return new EpBuffer(placement, rs);
@@ -99,6 +103,16 @@ public final class EpBuffer implements AutoCloseable {
         }
         lowLatency = b;
         return this;
+    }
+
+    /**
+     * Every rank's stream waits for the work queued so far on every other rank's (events; the host does
+     * not wait). After it, any one rank's stream has seen the whole group's work: timing with events on
+     * one stream, or one synchronisation, covers every rank.
+     */
+    public void barrier() {
+        checkOpen("barrier");
+        ranks.barrier();
     }
 
     /** DeepEP's {@code get_dispatch_layout} of rank r's {@code topkIdx}, on its stream. */

@@ -1,6 +1,9 @@
 package io.infra4j.deepep;
 
 import io.infra4j.ffm.CudaStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import io.infra4j.memory.DType;
 import io.infra4j.memory.Device;
 import io.infra4j.memory.Tensor;
@@ -14,24 +17,22 @@ import java.util.function.ObjIntConsumer;
 final class EpTensors {
     private EpTensors() {}
 
+    // Small reads into a confined arena: a host tensor's shared arena costs a thread handshake when closed.
     static int[] toInts(Tensor t, CudaStream stream) {
-        // A flat host copy: one coordinate per element, whatever t's shape.
-        try (Tensor flat = t.view(t.numel()); Tensor host = Tensor.empty(DType.I32, Device.CPU, t.numel())) {
-            TensorOps.copy(flat, host, stream);
-            int[] out = new int[(int) host.numel()];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = (int) host.getBits(i);
-            }
-            return out;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(Math.max(4, 4 * t.numel()), 16);
+            TensorOps.copyToHost(t, host, stream);
+            return host.asSlice(0, 4 * t.numel()).toArray(ValueLayout.JAVA_INT);
         }
     }
 
     static int[] toBytes(Tensor t, CudaStream stream, int n) {
-        try (Tensor flat = t.view(t.numel()); Tensor host = Tensor.empty(DType.U8, Device.CPU, t.numel())) {
-            TensorOps.copy(flat, host, stream);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(Math.max(1, t.numel()), 16);
+            TensorOps.copyToHost(t, host, stream);
             int[] out = new int[n];
             for (int i = 0; i < n; i++) {
-                out[i] = (int) host.getBits(i);
+                out[i] = host.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
             }
             return out;
         }

@@ -66,10 +66,15 @@ public final class IntranodeEp {
         private final List<Tensor> inRank;
         private final List<Tensor> sendOffset;
         private final List<Tensor> rankBegin;
+        private final DType dtype;
+        private final int topK;
         private boolean closed;
 
         private Dispatched(ExpertPlacement placement, RankStreams ranks, int hidden, int[] numTokens, List<Received> received,
-                int[][] tokensPerRank, int[][] tokensPerExpert, List<Tensor> inRank, List<Tensor> sendOffset, List<Tensor> rankBegin) {
+                int[][] tokensPerRank, int[][] tokensPerExpert, List<Tensor> inRank, List<Tensor> sendOffset, List<Tensor> rankBegin,
+                DType dtype, int topK) {
+            this.dtype = dtype;
+            this.topK = topK;
             this.placement = placement;
             this.ranks = ranks;
             this.hidden = hidden;
@@ -108,6 +113,30 @@ public final class IntranodeEp {
                 layouts = List.copyOf(out);
             }
             return layouts;
+        }
+
+        /**
+         * DeepEP's cached dispatch: new rows (and scales) of the same tokens with the same routing, pushed into
+         * this dispatch's receive buffers (overwritten) without a layout or a host synchronisation. Each
+         * input must have this dispatch's shapes and dtype, and {@code topkIdx} the same ids as before (the
+         * layout is not recomputed; the received ids and weights are written again from the inputs). Each
+         * rank's stream first waits for every rank's queued work (nobody still reads the old rows).
+         */
+        public Dispatched redispatch(List<RankInput> inputs) {
+            if (closed) {
+                throw new IllegalStateException("redispatch: this dispatch is closed");
+            }
+            Inputs in = check(inputs, placement, ranks);
+            if (in.dtype() != dtype || in.hidden() != hidden || in.topK() != topK || !java.util.Arrays.equals(in.numTokens(), numTokens)) {
+                throw new IllegalArgumentException("inputs: a cached dispatch needs this dispatch's dtype " + dtype + ", hidden " + hidden
+                        + ", top-k " + topK + " and tokens " + java.util.Arrays.toString(numTokens) + "; got " + in.dtype() + ", "
+                        + in.hidden() + ", " + in.topK() + ", " + java.util.Arrays.toString(in.numTokens()));
+            }
+            EpKernels.require();
+            ranks.barrier();
+            push(inputs, placement, ranks, received, dtype, hidden, topK, numTokens, inRank, sendOffset, rankBegin);
+            ranks.barrier();
+            return this;
         }
 
         /**
@@ -298,25 +327,38 @@ public final class IntranodeEp {
         List<Tensor> owned = new ArrayList<>();
         List<Tensor> inRank = new ArrayList<>(), sendOffset = new ArrayList<>(), rankBegin = new ArrayList<>();
         List<Received> received = new ArrayList<>();
+        List<Tensor> ownRows = new ArrayList<>(); // counts rows of ranks on other GPUs than rank 0's
         try {
             // 1. Every rank's layout into one table of counts on rank 0's GPU, row s = [bad ids, tokens per rank
             //    [W], tokens per expert [E]]: one copy (one synchronisation) reads them all and the id check.
+            //    Ranks on other GPUs count into a row of their own and copy it over (a memset, which the layout
+            //    starts with, cannot reach another GPU's memory).
             int row = 1 + w + e;
             rs.use(0);
             Tensor counts = keep(owned, Tensor.empty(DType.I32, rs.device(0), rs.stream(0), w, row));
-            rs.barrier(); // the table exists before other GPUs write their rows into it
+            rs.fanOut(0); // the table exists before other GPUs copy their rows into it
             for (int s = 0; s < w; s++) {
                 int t = numTokens[s];
                 rs.use(s);
                 Tensor ir = keep(owned, Tensor.empty(DType.U8, rs.device(s), rs.stream(s), Math.max(1, (long) t * w)));
                 Tensor so = keep(owned, Tensor.empty(DType.I32, rs.device(s), rs.stream(s), Math.max(1, (long) t * w)));
-                long base = counts.address() + 4L * s * row;
+                boolean local = rs.device(s).equals(rs.device(0));
+                Tensor own = local ? null : keep(owned, Tensor.empty(DType.I32, rs.device(s), rs.stream(s), row));
+                if (own != null) {
+                    ownRows.add(own);
+                }
+                long base = local ? counts.address() + 4L * s * row : own.address();
                 EpKernels.layout(ranks.get(s).topkIdx().address(), t, topK, e, w, base + 4, base + 4L * (1 + w), ir.address(),
                         so.address(), base, rs.stream(s));
+                if (!local) {
+                    try (Tensor target = counts.select(0, s)) {
+                        TensorOps.copy(own, target, rs.stream(s));
+                    }
+                }
                 inRank.add(ir);
                 sendOffset.add(so);
             }
-            rs.barrier(); // rank 0's stream has every row
+            rs.join(0); // rank 0's stream has every row
             rs.use(0);
             int[] table = EpTensors.toInts(counts, rs.stream(0));
             int[][] tpr = new int[w][];
@@ -369,7 +411,7 @@ public final class IntranodeEp {
                 }
                 rankBegin.add(keep(owned, tableOnGpu.select(0, s)));
             }
-            rs.barrier(); // every receive buffer and table exists before any rank writes into it
+            rs.join(0); // rank 0's stream has seen every receive buffer and table made
             rs.use(0);
             Tensor first = tables.get(rs.device(0).index());
             EpKernels.blockStarts(counts.address(), row, w, first.address(), rs.stream(0));
@@ -378,30 +420,37 @@ public final class IntranodeEp {
                     TensorOps.copy(first, other, rs.stream(0));
                 }
             }
-            rs.barrier(); // every GPU has its table
+            rs.fanOut(0); // so, after this, every rank has: each buffer exists, each GPU has its table
             // 3. Every rank pushes its rows (and, for FP8, its scales) into the destinations.
-            EpKernels.Peers rows = peers(received, false);
-            EpKernels.Peers scaleRows = dtype == DType.F8_E4M3 ? peers(received, true) : null;
-            for (int s = 0; s < w; s++) {
-                RankInput in = ranks.get(s);
-                rs.use(s);
-                EpKernels.dispatch(in.x().address(), hidden * dtype.byteSize(), in.topkIdx().address(), in.topkWeights().address(),
-                        numTokens[s], topK, e, w, s, inRank.get(s).address(), sendOffset.get(s).address(), rankBegin.get(s).address(),
-                        rows, rs.stream(s));
-                if (scaleRows != null) {
-                    EpKernels.dispatch(in.scales().address(), hidden / 128 * 4, in.topkIdx().address(), in.topkWeights().address(),
-                            numTokens[s], topK, e, w, s, inRank.get(s).address(), sendOffset.get(s).address(),
-                            rankBegin.get(s).address(), scaleRows, rs.stream(s));
-                }
-            }
+            push(ranks, p, rs, received, dtype, hidden, topK, numTokens, inRank, sendOffset, rankBegin);
             rs.barrier(); // each rank's received rows are complete on its own stream
             tables.values().forEach(Tensor::close); // their rows (views) keep the storage for the handle
             counts.close();
-            return new Dispatched(p, rs, hidden, numTokens, List.copyOf(received), tpr, tpe, inRank, sendOffset, rankBegin);
+            return new Dispatched(p, rs, hidden, numTokens, List.copyOf(received), tpr, tpe, inRank, sendOffset, rankBegin, dtype, topK);
         } catch (RuntimeException ex) {
             rs.barrier();
             owned.forEach(Tensor::close); // every tensor this dispatch made, received buffers included
             throw ex;
+        }
+    }
+
+    private static void push(List<RankInput> ranks, ExpertPlacement p, RankStreams rs, List<Received> received, DType dtype, int hidden,
+            int topK, int[] numTokens, List<Tensor> inRank, List<Tensor> sendOffset, List<Tensor> rankBegin) {
+        int w = p.worldSize();
+        int e = p.numExperts();
+        EpKernels.Peers rows = peers(received, false);
+        EpKernels.Peers scaleRows = dtype == DType.F8_E4M3 ? peers(received, true) : null;
+        for (int s = 0; s < w; s++) {
+            RankInput in = ranks.get(s);
+            rs.use(s);
+            EpKernels.dispatch(in.x().address(), hidden * dtype.byteSize(), in.topkIdx().address(), in.topkWeights().address(),
+                    numTokens[s], topK, e, w, s, inRank.get(s).address(), sendOffset.get(s).address(), rankBegin.get(s).address(), rows,
+                    rs.stream(s));
+            if (scaleRows != null) {
+                EpKernels.dispatch(in.scales().address(), hidden / 128 * 4, in.topkIdx().address(), in.topkWeights().address(),
+                        numTokens[s], topK, e, w, s, inRank.get(s).address(), sendOffset.get(s).address(), rankBegin.get(s).address(),
+                        scaleRows, rs.stream(s));
+            }
         }
     }
 

@@ -100,6 +100,44 @@ final class RankStreams {
         }
     }
 
+    /** Every other rank's stream waits for what is queued so far on rank r's (r's work fans out). */
+    void fanOut(int r) {
+        if (shared) {
+            return;
+        }
+        use(r);
+        try (CudaEvent done = streams.get(r).recordEvent()) {
+            for (int q = 0; q < streams.size(); q++) {
+                if (streams.get(q) != streams.get(r)) {
+                    use(q);
+                    streams.get(q).waitFor(done);
+                }
+            }
+        }
+    }
+
+    /** Rank r's stream waits for what is queued so far on every other rank's (the others' work joins r). */
+    void join(int r) {
+        if (shared) {
+            return;
+        }
+        List<CudaEvent> done = new ArrayList<>();
+        try {
+            for (int q = 0; q < streams.size(); q++) {
+                if (streams.get(q) != streams.get(r)) {
+                    use(q);
+                    done.add(streams.get(q).recordEvent());
+                }
+            }
+            use(r);
+            for (CudaEvent e : done) {
+                streams.get(r).waitFor(e);
+            }
+        } finally {
+            done.forEach(CudaEvent::close);
+        }
+    }
+
     private List<CudaEvent> record() {
         List<CudaEvent> out = new ArrayList<>();
         try {

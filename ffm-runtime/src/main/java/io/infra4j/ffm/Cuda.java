@@ -139,6 +139,11 @@ public final class Cuda {
     /** Throws {@link CudaException} for a failed status: a cudaError_t, or infra4j's own negative codes. */
     public static void check(int status, String call) {
         if (status != 0) {
+            if (status > 0 && isAvailable()) {
+                // The runtime also keeps a failed call's error as this thread's last one: once reported here, it
+                // must not resurface as the error of the next, unrelated launch.
+                CudaRuntime.cudaGetLastError();
+            }
             throw exception(status, call);
         }
     }

@@ -232,6 +232,31 @@ class EpIntranodeGpuTest {
         }
     }
 
+    @Test
+    void aCachedDispatchMovesNewRowsWithTheSameRouting() {
+        Scenario sc = Scenario.random(21, 4, 4, 8, 256, 150);
+        List<float[]> other = new ArrayList<>();
+        for (float[] rows : sc.rows()) {
+            float[] o = new float[rows.length];
+            for (int i = 0; i < o.length; i++) {
+                o[i] = bf16(rows[i] * -3f + 1f);
+            }
+            other.add(o);
+        }
+        Scenario again = new Scenario(sc.placement(), sc.hidden(), sc.topK(), other, sc.routings());
+        EpReference.Dispatch ref = EpReference.dispatch(again.reference(), sc.placement(), 1);
+        try (TensorScope scope = TensorScope.open(stream);
+                IntranodeEp.Dispatched d = IntranodeEp.dispatch(sc.onGpu(scope), sc.placement(), 1, stream)) {
+            assertTrue(d == d.redispatch(again.onGpu(scope)));
+            for (int r = 0; r < 4; r++) {
+                assertArrayEquals(ref.received().get(r).rows(), host(d.received().get(r).x()), "rank " + r + ": the new rows");
+            }
+            Scenario shorter = Scenario.random(22, 4, 4, 8, 256, 150);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> d.redispatch(shorter.onGpu(scope)));
+            assertTrue(e.getMessage().contains("a cached dispatch needs"), e.getMessage());
+        }
+    }
+
     @ParameterizedTest(name = "W={0} seed={1}")
     @CsvSource({"2,31", "4,32", "8,33", "8,34", "16,35"})
     void lowLatencyMatchesTheReference(int world, long seed) {

@@ -127,6 +127,30 @@ public final class Allocators {
         }
     }
 
+    /**
+     * Lets kernels on {@code accessor} read and write the tensors {@code owner}'s pool hands out. Peer access
+     * between devices ({@code cudaDeviceEnablePeerAccess}) does not reach stream-ordered pool memory: a pool
+     * grants it itself ({@code cudaMemPoolSetAccess}), for what it holds now and later. Needs peer access
+     * between the two devices; a no-op for the same device.
+     */
+    public static void grantAccess(Device owner, Device accessor) {
+        Cuda.requireAvailable();
+        checkOrdinal(owner);
+        checkOrdinal(accessor);
+        if (owner.equals(accessor)) {
+            return;
+        }
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment desc = io.infra4j.bindings.cudart.cudaMemAccessDesc.allocate(tmp);
+            MemorySegment where = io.infra4j.bindings.cudart.cudaMemAccessDesc.location(desc);
+            io.infra4j.bindings.cudart.cudaMemLocation.type(where, CudaRuntime.cudaMemLocationTypeDevice());
+            io.infra4j.bindings.cudart.cudaMemLocation.id(where, accessor.index());
+            io.infra4j.bindings.cudart.cudaMemAccessDesc.flags(desc, CudaRuntime.cudaMemAccessFlagsProtReadWrite());
+            Cuda.check(CudaRuntime.cudaMemPoolSetAccess(pool(owner.index()), desc, 1),
+                    "cudaMemPoolSetAccess(pool of " + owner + ", for " + accessor + ")");
+        }
+    }
+
     /** Returns the pool's unused memory to the driver (after the device's pending frees complete). */
     public static void trim(Device device) {
         Cuda.requireAvailable();

@@ -82,6 +82,13 @@ final class GpuOps {
      * Copies between memories with the copy engine when both views are dense, or rows with a pitch;
      * returns false when neither holds (the caller stages through dense buffers).
      */
+    /** The first {@code bytes} of a contiguous device tensor into host memory, queued on {@code stream}. */
+    static void copyBytesToHost(Tensor src, MemorySegment dst, long bytes, CudaStream stream) {
+        Cuda.useDevice(src.device().index());
+        Cuda.check(CudaRuntime.cudaMemcpyAsync(dst, ptr(src), bytes, CudaRuntime.cudaMemcpyDefault(), stream.handle()),
+                "cudaMemcpyAsync(device to host, " + bytes + " bytes)");
+    }
+
     static boolean copyByEngine(Tensor src, Tensor dst, CudaStream stream) {
         StridedLayout l = StridedLayout.of(dst, src);
         long elem = src.dtype().byteSize();

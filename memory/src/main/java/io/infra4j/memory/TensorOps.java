@@ -1,6 +1,7 @@
 package io.infra4j.memory;
 
 import io.infra4j.ffm.CudaStream;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -119,6 +120,35 @@ public final class TensorOps {
         if (dd.isCpu() && dst.memoryKind() == MemoryKind.HOST) {
             stream.synchronize();
         }
+    }
+
+    /**
+     * Copies the bytes of a contiguous tensor (on a GPU or the host) into {@code dst}, a native segment of at
+     * least that size the caller owns (a confined arena's, say), and waits for it: reading a few values back
+     * without making a host tensor, whose shared arena costs a thread handshake when closed.
+     */
+    public static void copyToHost(Tensor src, MemorySegment dst, CudaStream stream) {
+        checkTensor(src, "src");
+        if (dst == null || !dst.isNative()) {
+            throw new IllegalArgumentException("dst: expected a native memory segment, got " + (dst == null ? "null" : "a heap one"));
+        }
+        if (!src.isContiguous()) {
+            throw new IllegalArgumentException("src: expected a contiguous tensor, got strides " + Arrays.toString(src.strides()));
+        }
+        long bytes = src.numel() * src.dtype().byteSize();
+        if (dst.byteSize() < bytes) {
+            throw new IllegalArgumentException("dst: " + dst.byteSize() + " bytes, src has " + bytes);
+        }
+        if (bytes == 0) {
+            return;
+        }
+        if (src.device().isCpu()) {
+            MemorySegment.copy(src.segment(), 0, dst, 0, bytes);
+            return;
+        }
+        checkStream(stream, src.device());
+        GpuOps.copyBytesToHost(src, dst, bytes, stream);
+        stream.synchronize();
     }
 
     /** A new tensor on {@code device}, owned by {@code scope}, holding a dense copy of {@code src}. */

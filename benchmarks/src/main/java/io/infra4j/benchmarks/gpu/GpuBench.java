@@ -49,8 +49,9 @@ public final class GpuBench implements AutoCloseable {
         this.stream = stream;
         this.options = options;
         this.flushBuffer = options.flushL2() ? Tensor.empty(DType.U8, device, stream, Math.max(2 * l2Bytes, 1L << 20)) : null;
-        this.start = CudaEvent.create(true);
-        this.end = CudaEvent.create(true);
+        // On the stream's device, whichever device is current (an event records only on its own device's streams).
+        this.start = CudaEvent.create(io.infra4j.ffm.Cuda.device(device.index()), true);
+        this.end = CudaEvent.create(io.infra4j.ffm.Cuda.device(device.index()), true);
     }
 
     public static GpuBench open(Device device, CudaStream stream) {

@@ -600,6 +600,24 @@ public class CudaRuntime extends CudaRuntime$shared {
     public static int cudaMemPoolAttrUsedMemHigh() {
         return cudaMemPoolAttrUsedMemHigh;
     }
+    private static final int cudaMemLocationTypeDevice = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaMemLocationType.cudaMemLocationTypeDevice = 1
+     * }
+     */
+    public static int cudaMemLocationTypeDevice() {
+        return cudaMemLocationTypeDevice;
+    }
+    private static final int cudaMemAccessFlagsProtReadWrite = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaMemAccessFlags.cudaMemAccessFlagsProtReadWrite = 3
+     * }
+     */
+    public static int cudaMemAccessFlagsProtReadWrite() {
+        return cudaMemAccessFlagsProtReadWrite;
+    }
     /**
      * {@snippet lang=c :
      * typedef struct CUstream_st *cudaStream_t
@@ -3804,6 +3822,68 @@ public class CudaRuntime extends CudaRuntime$shared {
                 traceDowncall("cudaMemPoolGetAttribute", memPool, attr, value);
             }
             return (int)mh$.invokeExact(memPool, attr, value);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudaMemPoolSetAccess {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            CudaRuntime.C_INT,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_POINTER,
+            CudaRuntime.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaMemPoolSetAccess").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: cudaMemPoolSetAccess"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaMemPoolSetAccess(cudaMemPool_t memPool, const struct cudaMemAccessDesc *descList, size_t count)
+     * }
+     */
+    public static FunctionDescriptor cudaMemPoolSetAccess$descriptor() {
+        return cudaMemPoolSetAccess.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaMemPoolSetAccess(cudaMemPool_t memPool, const struct cudaMemAccessDesc *descList, size_t count)
+     * }
+     */
+    public static MethodHandle cudaMemPoolSetAccess$handle() {
+        return cudaMemPoolSetAccess.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern cudaError_t cudaMemPoolSetAccess(cudaMemPool_t memPool, const struct cudaMemAccessDesc *descList, size_t count)
+     * }
+     */
+    public static MemorySegment cudaMemPoolSetAccess$address() {
+        return cudaMemPoolSetAccess.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern cudaError_t cudaMemPoolSetAccess(cudaMemPool_t memPool, const struct cudaMemAccessDesc *descList, size_t count)
+     * }
+     */
+    public static int cudaMemPoolSetAccess(MemorySegment memPool, MemorySegment descList, long count) {
+        var mh$ = cudaMemPoolSetAccess.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudaMemPoolSetAccess", memPool, descList, count);
+            }
+            return (int)mh$.invokeExact(memPool, descList, count);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
