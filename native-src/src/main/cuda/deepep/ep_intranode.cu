@@ -13,6 +13,8 @@
 namespace {
 
 using infra4j::ep::copy_row;
+using infra4j::ep::load_bf16;
+using infra4j::ep::store_bf16;
 using infra4j::ep::kRowThreads;
 using infra4j::ep::valid_world;
 
@@ -120,28 +122,12 @@ __global__ void __launch_bounds__(kRowThreads) combine_kernel(const __grid_const
     for (int v = 0; v < kVec; ++v) acc[v] = 0.f;
     for (int dst = 0; dst < a.world_size; ++dst) {
         if (rows[dst] < 0) continue;
-        const __nv_bfloat16* row = static_cast<const __nv_bfloat16*>(a.expert_out.ptr[dst]) + rows[dst] * a.hidden + c;
-        __nv_bfloat162 x[kVec / 2];
-        if constexpr (kVec == 8) {
-            *reinterpret_cast<uint4*>(x) = *reinterpret_cast<const uint4*>(row);
-        } else {
-            x[0] = *reinterpret_cast<const __nv_bfloat162*>(row);
-        }
+        float x[kVec];
+        load_bf16<kVec>(static_cast<const __nv_bfloat16*>(a.expert_out.ptr[dst]) + rows[dst] * a.hidden + c, x);
 #pragma unroll
-        for (int v = 0; v < kVec / 2; ++v) {
-            acc[2 * v] = __fadd_rn(acc[2 * v], __bfloat162float(x[v].x));
-            acc[2 * v + 1] = __fadd_rn(acc[2 * v + 1], __bfloat162float(x[v].y));
-        }
+        for (int v = 0; v < kVec; ++v) acc[v] = __fadd_rn(acc[v], x[v]);
     }
-    __nv_bfloat162 out[kVec / 2];
-#pragma unroll
-    for (int v = 0; v < kVec / 2; ++v) out[v] = __floats2bfloat162_rn(acc[2 * v], acc[2 * v + 1]);
-    __nv_bfloat16* dst = a.out + static_cast<int64_t>(t) * a.hidden + c;
-    if constexpr (kVec == 8) {
-        *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(out);
-    } else {
-        *reinterpret_cast<__nv_bfloat162*>(dst) = out[0];
-    }
+    store_bf16<kVec>(a.out + static_cast<int64_t>(t) * a.hidden + c, acc);
 }
 
 // One thread per destination: the running sum down its column of tokens_per_rank.

@@ -13,6 +13,8 @@
 namespace {
 
 using infra4j::ep::copy_row;
+using infra4j::ep::load_bf16;
+using infra4j::ep::store_bf16;
 using infra4j::ep::kRowThreads;
 using infra4j::ep::valid_world;
 
@@ -173,27 +175,12 @@ __global__ void __launch_bounds__(kRowThreads) ll_combine_kernel(const __grid_co
         const __nv_bfloat16* row = rows[j];
         if (row == nullptr) continue;
         const float w = weights[j];
-        __nv_bfloat162 x[kVec / 2];
-        if constexpr (kVec == 8) {
-            *reinterpret_cast<uint4*>(x) = *reinterpret_cast<const uint4*>(row + c);
-        } else {
-            x[0] = *reinterpret_cast<const __nv_bfloat162*>(row + c);
-        }
+        float x[kVec];
+        load_bf16<kVec>(row + c, x);
 #pragma unroll
-        for (int v = 0; v < kVec / 2; ++v) {
-            acc[2 * v] = __fadd_rn(acc[2 * v], __fmul_rn(w, __bfloat162float(x[v].x)));
-            acc[2 * v + 1] = __fadd_rn(acc[2 * v + 1], __fmul_rn(w, __bfloat162float(x[v].y)));
-        }
+        for (int v = 0; v < kVec; ++v) acc[v] = __fadd_rn(acc[v], __fmul_rn(w, x[v]));
     }
-    __nv_bfloat162 out[kVec / 2];
-#pragma unroll
-    for (int v = 0; v < kVec / 2; ++v) out[v] = __floats2bfloat162_rn(acc[2 * v], acc[2 * v + 1]);
-    __nv_bfloat16* dst = a.out + static_cast<int64_t>(t) * a.hidden + c;
-    if constexpr (kVec == 8) {
-        *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(out);
-    } else {
-        *reinterpret_cast<__nv_bfloat162*>(dst) = out[0];
-    }
+    store_bf16<kVec>(a.out + static_cast<int64_t>(t) * a.hidden + c, acc);
 }
 
 }  // namespace
