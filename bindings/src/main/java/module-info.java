@@ -9,4 +9,6 @@ module io.infra4j.bindings {
     exports io.infra4j.bindings.kernels;
     exports io.infra4j.bindings.nccl;
     exports io.infra4j.bindings.nvshmem;
+    exports io.infra4j.bindings.hf3fs;
+    exports io.infra4j.bindings.usrbio;
 }

@@ -52,8 +52,12 @@ public record LibrarySpec(String name, String envVar, List<String> fileNames, Li
     public static final LibrarySpec INFRA4J_CUDA = new LibrarySpec("infra4j_cuda", "INFRA4J_CUDA_KERNELS_PATH",
             List.of("libinfra4j_cuda.so"), List.of(), false, true);
 
+    /** infra4j's USRBIO library (3FS's client API over io_uring), carried inside the infra4j-native jar. */
+    public static final LibrarySpec INFRA4J_USRBIO = new LibrarySpec("infra4j_usrbio", "INFRA4J_USRBIO_PATH",
+            List.of("libinfra4j_usrbio.so"), List.of(), false, true);
+
     /** Every library infra4j knows how to find, in the order {@code infra4j info} lists them. */
     public static List<LibrarySpec> known() {
-        return List.of(CUDART, INFRA4J_CUDA, CUBLASLT, NCCL, NVSHMEM);
+        return List.of(CUDART, INFRA4J_CUDA, CUBLASLT, NCCL, NVSHMEM, INFRA4J_USRBIO);
     }
 }

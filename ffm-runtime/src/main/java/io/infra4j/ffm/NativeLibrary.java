@@ -138,14 +138,15 @@ public final class NativeLibrary {
                         + BundledNatives.PLATFORM + ", this is " + System.getProperty("os.name") + "/"
                         + System.getProperty("os.arch") + ")");
             } else {
-                Optional<Properties> manifest = BundledNatives.manifest();
+                Optional<Properties> manifest = BundledNatives.manifest(file);
                 if (manifest.isPresent()) {
                     Path extracted = NativeCache.extract(file, manifest.get());
                     looked.add("bundled " + BundledNatives.resourcePath(file) + " -> " + extracted);
                     return new SearchResult(spec, Optional.of(extracted), "bundled", looked);
                 }
                 looked.add("bundled " + BundledNatives.resourcePath(file)
-                        + " (absent: the infra4j-native jar was built without nvcc)");
+                        + (file.equals("libinfra4j_cuda.so") ? " (absent: the infra4j-native jar was built without nvcc)"
+                                : " (absent: the infra4j-native jar was built without it)"));
             }
         }
 

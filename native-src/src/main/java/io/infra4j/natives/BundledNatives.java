@@ -26,9 +26,18 @@ public final class BundledNatives {
         return os.contains("linux") && (arch.equals("amd64") || arch.equals("x86_64"));
     }
 
-    /** The manifest of the bundled libraries, empty when the jar was built without nvcc. */
+    /** The manifest of the bundled CUDA kernels, empty when the jar was built without nvcc. */
     public static Optional<Properties> manifest() {
-        try (InputStream in = BundledNatives.class.getResourceAsStream(FOLDER + "infra4j-native.properties")) {
+        return manifest("libinfra4j_cuda.so");
+    }
+
+    /**
+     * The manifest of one bundled library (its SHA-256), empty when the jar was built without it: the CUDA
+     * kernels' is {@code infra4j-native.properties}, the others' {@code <file>.properties}.
+     */
+    public static Optional<Properties> manifest(String fileName) {
+        String name = fileName.equals("libinfra4j_cuda.so") ? "infra4j-native.properties" : fileName + ".properties";
+        try (InputStream in = BundledNatives.class.getResourceAsStream(FOLDER + name)) {
             if (in == null) {
                 return Optional.empty();
             }

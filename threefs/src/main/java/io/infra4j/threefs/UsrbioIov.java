@@ -1,0 +1,145 @@
+package io.infra4j.threefs;
+
+import io.infra4j.bindings.usrbio.hf3fs_iov;
+import io.infra4j.ffm.ResourceTracker;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A USRBIO data buffer ({@code struct hf3fs_iov}): shared memory the I/O engine reads into and writes
+ * from, seen from Java as one {@link MemorySegment}. With 3FS it is registered with the file system's
+ * agent; with the embedded backend it is POSIX shared memory another process can open by {@link #id()}.
+ * {@link #pinForCuda} makes copies between it and a GPU go without staging. Closing it destroys it (an
+ * I/O still using it must have completed).
+ */
+public final class UsrbioIov implements AutoCloseable {
+    public static final String RESOURCE_KIND = "usrbio-iov";
+
+    private final Usrbio usrbio;
+    private final Arena arena;
+    private final MemorySegment struct;
+    private final MemorySegment data;
+    private final long trackerId;
+    private boolean pinned;
+    private boolean closed;
+
+    private UsrbioIov(Usrbio usrbio, Arena arena, MemorySegment struct) {
+        this.usrbio = usrbio;
+        this.arena = arena;
+        this.struct = struct;
+        this.data = hf3fs_iov.base(struct).reinterpret(hf3fs_iov.size(struct));
+        this.trackerId = ResourceTracker.register(RESOURCE_KIND, "USRBIO iov of " + hf3fs_iov.size(struct) + " bytes", hf3fs_iov.size(struct));
+    }
+
+    /**
+     * {@code hf3fs_iovcreate}: {@code size} bytes in blocks of {@code blockSize} (0: one block; an I/O may
+     * not cross a block), on NUMA node {@code numa} (-1: no binding), for the file system mounted at
+     * {@code mountPoint}.
+     */
+    static UsrbioIov create(Usrbio usrbio, String mountPoint, long size, long blockSize, int numa) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("size: expected a positive number of bytes, got " + size);
+        }
+        if (blockSize < 0 || blockSize > size) {
+            throw new IllegalArgumentException("blockSize: expected 0 (one block) up to size " + size + ", got " + blockSize);
+        }
+        checkMountPoint(mountPoint);
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment s = hf3fs_iov.allocate(arena);
+            int r = usrbio.calls().iovCreate(s, arena.allocateFrom(mountPoint), size, blockSize, numa);
+            if (r != 0) {
+                throw new UsrbioException("hf3fs_iovcreate(" + size + " bytes)", -r);
+            }
+            return new UsrbioIov(usrbio, arena, s);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    static void checkMountPoint(String mountPoint) {
+        if (mountPoint == null || mountPoint.isEmpty()) {
+            throw new IllegalArgumentException("mountPoint: expected the file system's mount point (Usrbio.mountPointOf), got "
+                    + (mountPoint == null ? "null" : "an empty string"));
+        }
+        if (mountPoint.getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= 256) {
+            throw new IllegalArgumentException("mountPoint: at most 255 bytes, got " + mountPoint.length() + " characters");
+        }
+    }
+
+    /** The buffer. Valid until close. */
+    public MemorySegment segment() {
+        checkOpen();
+        return data;
+    }
+
+    public long size() {
+        return data.byteSize();
+    }
+
+    public long blockSize() {
+        return hf3fs_iov.block_size(struct);
+    }
+
+    /** The 16 id bytes another process opens it by. */
+    public byte[] id() {
+        return hf3fs_iov.id(struct).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    MemorySegment struct() {
+        checkOpen();
+        return struct;
+    }
+
+    Usrbio usrbio() {
+        return usrbio;
+    }
+
+    /** Page-locks the buffer for CUDA (cudaHostRegister), so that copies to and from GPUs need no staging; undone on close. */
+    public UsrbioIov pinForCuda() {
+        checkOpen();
+        if (!pinned) {
+            io.infra4j.memory.HostRegistration.register(data);
+            pinned = true;
+        }
+        return this;
+    }
+
+    public boolean isPinned() {
+        return pinned;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this USRBIO iov is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (pinned) {
+                io.infra4j.memory.HostRegistration.unregister(data);
+            }
+            usrbio.calls().iovDestroy(struct);
+        } finally {
+            ResourceTracker.release(trackerId);
+            arena.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "UsrbioIov(" + size() + " bytes, " + usrbio.backend() + (closed ? ", closed" : "") + ")";
+    }
+}
