@@ -38,7 +38,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 dev=$root/.device
-NATIVE_ACCESS=io.infra4j.bindings,io.infra4j.ffm,io.infra4j.memory
+NATIVE_ACCESS=io.infra4j.bindings,io.infra4j.ffm,io.infra4j.memory,io.infra4j.threefs
 # The tests run from the class path, outside the module io.infra4j.integration that deepgemm exports its
 # internal package (the cuBLASLt path) to: give that export to the class path too.
 TEST_EXPORTS=--add-exports=io.infra4j.deepgemm/io.infra4j.deepgemm.internal=ALL-UNNAMED

@@ -19,7 +19,7 @@ import org.apache.commons.cli.Options;
  */
 final class BenchCommand implements Command {
     /** The benchmarks, as the first argument names them. */
-    static final List<String> BENCHMARKS = List.of("mla", "gemm", "ep");
+    static final List<String> BENCHMARKS = List.of("mla", "gemm", "ep", "io");
 
     static final Option BATCH = Option.builder().longOpt("batch").hasArg().argName("B")
             .desc("mla: sequences decoded together, default 64").get();
@@ -68,11 +68,19 @@ final class BenchCommand implements Command {
     static final Option TOP_K = Option.builder().longOpt("top-k").hasArg().argName("K")
             .desc("ep: experts per token, at most --experts, default 8").get();
 
+    static final Option IO_FILE = Option.builder().longOpt("io-file").hasArg().argName("PATH")
+            .desc("io: the file to read (made with random bytes when absent or of another size), default $TMPDIR/infra4j-io-bench.bin").get();
+    static final Option IO_SIZE = Option.builder().longOpt("io-size").hasArg().argName("MiB")
+            .desc("io: the file's size in MiB, default 2048").get();
+    static final Option IO_SECONDS = Option.builder().longOpt("io-seconds").hasArg().argName("S")
+            .desc("io: seconds per pattern and engine (two interleaved halves), default 4").get();
+
     /** The options each benchmark takes; the others' are refused for it. */
     static final List<Option> MLA_OPTIONS = List.of(BATCH, HEADS_Q, SEQLEN_Q, SEQLEN_K, HEADS_KV, PAGE, CAUSAL, KV);
     static final List<Option> GEMM_OPTIONS = List.of(M, N, K, GROUPS, LAYOUT, BACKEND);
     static final List<Option> EP_OPTIONS = List.of(MODE, WORLD, TOKENS, ROWS, HIDDEN, EXPERTS, TOP_K);
-    static final Map<String, List<Option>> OPTIONS_OF = Map.of("mla", MLA_OPTIONS, "gemm", GEMM_OPTIONS, "ep", EP_OPTIONS);
+    static final List<Option> IO_OPTIONS = List.of(IO_FILE, IO_SIZE, IO_SECONDS);
+    static final Map<String, List<Option>> OPTIONS_OF = Map.of("mla", MLA_OPTIONS, "gemm", GEMM_OPTIONS, "ep", EP_OPTIONS, "io", IO_OPTIONS);
 
     static final MlaBench.Config DEFAULTS = new MlaBench.Config(64, 64, 1, 8192, 1, 64, false, false, 20);
 
@@ -83,7 +91,7 @@ final class BenchCommand implements Command {
 
     @Override
     public String summary() {
-        return "time a kernel on GPU 0: bench mla (MLA decoding over a paged KV cache), bench gemm (FP8 GEMMs), bench ep (expert-parallel dispatch)";
+        return "time a kernel on GPU 0: bench mla (MLA decoding over a paged KV cache), bench gemm (FP8 GEMMs), bench ep (expert-parallel dispatch); bench io (USRBIO reads)";
     }
 
     @Override
@@ -99,14 +107,14 @@ final class BenchCommand implements Command {
     @Override
     public Options options() {
         Options o = new Options();
-        Stream.of(MLA_OPTIONS, GEMM_OPTIONS, EP_OPTIONS, List.of(RUNS)).flatMap(List::stream).forEach(o::addOption);
+        Stream.of(MLA_OPTIONS, GEMM_OPTIONS, EP_OPTIONS, IO_OPTIONS, List.of(RUNS)).flatMap(List::stream).forEach(o::addOption);
         return o;
     }
 
     @Override
     public String details() {
         return """
-                Benchmarks: mla, gemm, ep
+                Benchmarks: mla, gemm, ep, io
 
                 mla: FlashMLA's dense decode on GPU 0 (DeepSeek's MLA: q and K of width d = 576, V and
                 the output of width dv = 512), over a paged KV cache of random values whose pages are a
@@ -161,6 +169,16 @@ final class BenchCommand implements Command {
                   infra4j bench ep
                   infra4j bench ep --ep-mode low-latency --world 8 --rows fp8
                   infra4j bench ep --ep-mode nccl --tokens 1024 --json
+
+                io: reads of one file with O_DIRECT through USRBIO's embedded io_uring backend, against
+                FileChannel (O_DIRECT, a pool of as many threads as the queue depth) and fio's io_uring engine
+                (when fio is installed) on the same file: 4 KiB random reads at queue depth 32 and 1 MiB
+                sequential reads at queue depth 8, each engine twice, interleaved, the better run kept. It
+                prints IOPS and MB/s per engine, and ours over fio's and FileChannel's. No GPU needed.
+
+                Examples:
+                  infra4j bench io
+                  infra4j bench io --io-file /mnt/nvme/big.bin --io-size 16384 --io-seconds 10 --json
                 """;
     }
 
@@ -185,6 +203,9 @@ final class BenchCommand implements Command {
         }
         if (benchmark.equals("ep")) {
             return runEp(line, session);
+        }
+        if (benchmark.equals("io")) {
+            return runIo(line, session);
         }
         MlaBench.Config config = mlaConfig(line);
         String missing = MlaBench.gpuMissing();
@@ -238,6 +259,57 @@ final class BenchCommand implements Command {
             Json.print(EpBench.json(r), session.out());
         } else {
             EpBench.print(r, session.out());
+        }
+        return Main.OK;
+    }
+
+    private int runIo(CommandLine line, Session session) throws UsageException {
+        java.nio.file.Path file = java.nio.file.Path.of(line.hasOption(IO_FILE) ? line.getOptionValue(IO_FILE)
+                : System.getProperty("java.io.tmpdir") + "/infra4j-io-bench.bin");
+        long mib = positive(line, IO_SIZE, 2048);
+        int seconds = positive(line, IO_SECONDS, 4);
+        if (!io.infra4j.threefs.Usrbio.isEmbeddedAvailable()) {
+            return session.refused("bench io needs the embedded USRBIO library: " + TextFormat.reason(io.infra4j.threefs.Usrbio.embeddedUnavailableReason()));
+        }
+        Map<String, Object> doc = new LinkedHashMap<>();
+        List<Map<String, Object>> rows = new java.util.ArrayList<>();
+        try {
+            session.debug("bench io: preparing " + file + " (" + mib + " MiB)");
+            io.infra4j.benchmarks.threefs.IoBenchmarks.prepareFile(file, mib << 20);
+            for (var p : List.of(io.infra4j.benchmarks.threefs.IoBenchmarks.RANDOM_4K, io.infra4j.benchmarks.threefs.IoBenchmarks.SEQ_1M)) {
+                var f = io.infra4j.benchmarks.threefs.IoBenchmarks.compare(file, p, seconds);
+                for (var x : f) {
+                    if (x == null) {
+                        continue;
+                    }
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("pattern", p.name());
+                    row.put("engine", x.engine());
+                    row.put("iops", x.iops());
+                    row.put("mb_per_s", x.mbPerSecond());
+                    if (f.get(2) != null) {
+                        row.put("vs_fio", x.iops() / f.get(2).iops());
+                    }
+                    row.put("vs_filechannel", x.iops() / f.get(1).iops());
+                    rows.add(row);
+                    if (!session.json()) {
+                        session.out().printf(Locale.ROOT, "%-28s %-36s %10.0f IOPS %9.1f MB/s%s%n", p.name(), x.engine(), x.iops(),
+                                x.mbPerSecond(), f.get(2) == null ? "" : String.format(Locale.ROOT, "  %.2fx fio", x.iops() / f.get(2).iops()));
+                    }
+                }
+                if (f.get(2) == null && !session.json()) {
+                    session.out().println(p.name() + ": fio is not installed here: no fio peer");
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("bench io: " + e.getMessage(), e);
+        }
+        if (session.json()) {
+            doc.put("benchmark", "io");
+            doc.put("file", file.toString());
+            doc.put("size_mib", mib);
+            doc.put("rows", rows);
+            Json.print(doc, session.out());
         }
         return Main.OK;
     }

@@ -68,7 +68,8 @@ public final class Main {
         EplbCommand eplb = new EplbCommand();
         DualPipeCommand dualPipe = new DualPipeCommand();
         BenchCommand bench = new BenchCommand();
-        return List.of(info, demo, eplb, dualPipe, bench, new HelpCommand(List.of(info, demo, eplb, dualPipe, bench)));
+        ReadCommand read = new ReadCommand();
+        return List.of(info, demo, eplb, dualPipe, bench, read, new HelpCommand(List.of(info, demo, eplb, dualPipe, bench, read)));
     }
 
     private static int usageError(UsageException e, PrintStream err) {

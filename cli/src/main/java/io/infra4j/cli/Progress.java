@@ -45,6 +45,15 @@ public interface Progress {
         };
     }
 
+    /** A bar of megabytes on {@code err}, for work measured in bytes ({@code stepBy} the bytes done). */
+    static ProgressBar bytes(String name, long total, PrintStream err) {
+        if (System.getProperty(JLINE_PIPE_MODE) == null) {
+            System.setProperty(JLINE_PIPE_MODE, "reflection");
+        }
+        return new ProgressBarBuilder().setTaskName(name).setInitialMax(total).setStyle(ProgressBarStyle.ASCII).setUnit(" MB", 1_000_000)
+                .setUpdateIntervalMillis(100).setConsumer(new ConsoleProgressBarConsumer(err)).build();
+    }
+
     /** A bar on {@code err} that names the running sub-step. */
     static Progress bar(PrintStream err) {
         // jline (under progressbar) otherwise loads its JNI library to size the terminal: a restricted

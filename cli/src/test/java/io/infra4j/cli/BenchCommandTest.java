@@ -37,8 +37,8 @@ class BenchCommandTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "bench                                | bench needs the name of a benchmark; benchmarks: mla, gemm, ep",
-            "bench foo                            | bench: unknown benchmark 'foo'; benchmarks: mla, gemm, ep",
-            "bench MLA                            | bench: unknown benchmark 'MLA'; benchmarks: mla, gemm, ep",
+            "bench foo                            | bench: unknown benchmark 'foo'; benchmarks: mla, gemm, ep, io",
+            "bench MLA                            | bench: unknown benchmark 'MLA'; benchmarks: mla, gemm, ep, io",
             "bench mla extra                      | unexpected argument 'extra' after 'bench'",
             "bench mla --bogus                    | unknown option '--bogus'",
             "bench mla --size 5                   | option --size is not an option of 'bench'",

@@ -1,0 +1,238 @@
+package io.infra4j.benchmarks.threefs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.infra4j.benchmarks.results.ResultTable;
+import io.infra4j.benchmarks.results.ResultsWriter;
+import io.infra4j.threefs.Completion;
+import io.infra4j.threefs.RegisteredFile;
+import io.infra4j.threefs.Usrbio;
+import io.infra4j.threefs.UsrbioIov;
+import io.infra4j.threefs.UsrbioRing;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The threefs issue's I/O benchmark on one file: 4 KiB random reads at queue depth 32 and 1 MiB sequential
+ * reads, all with O_DIRECT (the page cache out of the way, as a file larger than it would), each for a fixed
+ * time. Ours: one USRBIO ring of the embedded backend (io_uring) keeping the queue full. Peers in the same
+ * run: FileChannel opened with {@code ExtendedOpenOption.DIRECT} read from a pool of as many threads as
+ * the queue depth, and fio's io_uring engine (Debian's fio) on the same file, when fio is installed.
+ */
+public final class IoBenchmarks {
+    /** One pattern: block size, queue depth, random or sequential. */
+    public record Pattern(String name, int blockSize, int queueDepth, boolean random) {}
+
+    public static final Pattern RANDOM_4K = new Pattern("4 KiB random read, QD 32", 4096, 32, true);
+    public static final Pattern SEQ_1M = new Pattern("1 MiB sequential read, QD 8", 1 << 20, 8, false);
+
+    /** Bytes and operations per second of one engine on one pattern. */
+    public record Figures(String engine, double iops, double mbPerSecond) {}
+
+    private IoBenchmarks() {}
+
+    /** A file of {@code bytes} random bytes at {@code path} (kept when it already has that size). */
+    public static void prepareFile(Path path, long bytes) throws IOException {
+        if (Files.isRegularFile(path) && Files.size(path) == bytes) {
+            return;
+        }
+        SplittableRandom r = new SplittableRandom(42);
+        byte[] block = new byte[1 << 20];
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            for (long done = 0; done < bytes; done += block.length) {
+                r.nextBytes(block);
+                ByteBuffer b = ByteBuffer.wrap(block, 0, (int) Math.min(block.length, bytes - done));
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+            }
+            ch.force(true);
+        }
+    }
+
+    /** The embedded USRBIO backend: one ring, the queue kept at its depth for {@code seconds}. */
+    public static Figures usrbio(Path file, Pattern p, double seconds) {
+        Usrbio u = Usrbio.embedded();
+        String mp = u.mountPointOf(file);
+        long size;
+        try {
+            size = Files.size(file);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        long blocks = size / p.blockSize();
+        SplittableRandom r = new SplittableRandom(1);
+        try (UsrbioIov iov = u.createIov(mp, (long) p.queueDepth() * p.blockSize(), 0, -1);
+                UsrbioRing ring = u.createRing(mp, p.queueDepth(), true, 0, Duration.ZERO, -1, 0);
+                RegisteredFile f = u.register(file, RegisteredFile.Mode.READ)) {
+            long next = 0, ops = 0, bytes = 0;
+            long end = System.nanoTime() + (long) (seconds * 1e9);
+            long start = System.nanoTime();
+            int inFlight = 0;
+            int[] freeSlots = new int[p.queueDepth()];
+            int free = p.queueDepth();
+            for (int i = 0; i < free; i++) {
+                freeSlots[i] = i;
+            }
+            while (true) {
+                boolean timeUp = System.nanoTime() >= end;
+                while (!timeUp && free > 0) {
+                    int region = freeSlots[--free];
+                    long block = p.random() ? r.nextLong(blocks) : next++ % blocks;
+                    ring.prepare(iov, (long) region * p.blockSize(), f, block * p.blockSize(), p.blockSize(), region);
+                    inFlight++;
+                }
+                if (inFlight == 0) {
+                    break;
+                }
+                ring.submit();
+                for (Completion c : ring.await(1, Duration.ofSeconds(30))) {
+                    if (c.failed()) {
+                        throw new IllegalStateException("read failed: errno " + c.errno());
+                    }
+                    freeSlots[free++] = (int) c.userData();
+                    inFlight--;
+                    ops++;
+                    bytes += c.result();
+                }
+            }
+            double s = (System.nanoTime() - start) / 1e9;
+            return new Figures("infra4j USRBIO (io_uring)", ops / s, bytes / s / 1e6);
+        }
+    }
+
+    /** FileChannel with O_DIRECT, read from a pool of {@code queueDepth} threads for {@code seconds}. */
+    public static Figures fileChannel(Path file, Pattern p, double seconds) throws Exception {
+        long size = Files.size(file);
+        long blocks = size / p.blockSize();
+        OpenOption direct = com.sun.nio.file.ExtendedOpenOption.DIRECT;
+        AtomicLong ops = new AtomicLong(), bytes = new AtomicLong(), seq = new AtomicLong();
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        long start = System.nanoTime();
+        ExecutorService pool = Executors.newFixedThreadPool(p.queueDepth());
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, direct)) {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < p.queueDepth(); t++) {
+                int seed = t;
+                done.add(pool.submit(() -> {
+                    SplittableRandom r = new SplittableRandom(seed);
+                    try (Arena arena = Arena.ofConfined()) {
+                        ByteBuffer buf = arena.allocate(p.blockSize(), 4096).asByteBuffer();
+                        while (System.nanoTime() < end) {
+                            long block = p.random() ? r.nextLong(blocks) : seq.getAndIncrement() % blocks;
+                            buf.clear();
+                            int n = ch.read(buf, block * p.blockSize());
+                            ops.incrementAndGet();
+                            bytes.addAndGet(n);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+            pool.awaitTermination(10, TimeUnit.SECONDS);
+        }
+        double s = (System.nanoTime() - start) / 1e9;
+        return new Figures("FileChannel (O_DIRECT, " + p.queueDepth() + " threads)", ops.get() / s, bytes.get() / s / 1e6);
+    }
+
+    /** fio's io_uring engine on the same file and pattern; null when fio is not installed. */
+    public static Figures fio(Path file, Pattern p, double seconds) throws Exception {
+        List<String> cmd = List.of("fio", "--name=infra4j", "--filename=" + file, "--rw=" + (p.random() ? "randread" : "read"),
+                "--bs=" + p.blockSize(), "--iodepth=" + p.queueDepth(), "--ioengine=io_uring", "--direct=1", "--time_based",
+                "--runtime=" + Math.max(1, (int) Math.round(seconds)), "--output-format=json");
+        Process proc;
+        try {
+            proc = new ProcessBuilder(cmd).redirectErrorStream(false).start();
+        } catch (IOException e) {
+            return null; // no fio here
+        }
+        byte[] out = proc.getInputStream().readAllBytes();
+        if (proc.waitFor() != 0) {
+            throw new IllegalStateException("fio failed: " + new String(proc.getErrorStream().readAllBytes()));
+        }
+        JsonNode job = new ObjectMapper().readTree(out).path("jobs").get(0).path("read");
+        return new Figures("fio (io_uring, direct)", job.path("iops").asDouble(), job.path("bw_bytes").asDouble() / 1e6);
+    }
+
+    /**
+     * The three engines on one pattern, in this order: ours, FileChannel, fio (null without fio). Two rounds,
+     * interleaved, the better of each engine's two kept: a virtual disk's speed drifts over seconds.
+     */
+    public static List<Figures> compare(Path file, Pattern p, double seconds) throws Exception {
+        Figures[] best = new Figures[3];
+        for (int round = 0; round < 2; round++) {
+            Figures[] now = {usrbio(file, p, seconds / 2), fileChannel(file, p, seconds / 2), fio(file, p, seconds / 2)};
+            for (int i = 0; i < 3; i++) {
+                if (now[i] != null && (best[i] == null || now[i].iops() > best[i].iops())) {
+                    best[i] = now[i];
+                }
+            }
+        }
+        List<Figures> out = new ArrayList<>();
+        java.util.Collections.addAll(out, best);
+        return out;
+    }
+
+    /** <pre>java ... IoBenchmarks --file PATH [--size BYTES] [--seconds S] --out DIR [--commit SHA] [--machine TEXT]</pre> */
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opt = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            opt.put(args[i], args[i + 1]);
+        }
+        Path file = Path.of(opt.getOrDefault("--file", System.getProperty("java.io.tmpdir") + "/infra4j-io-bench.bin"));
+        long size = Long.parseLong(opt.getOrDefault("--size", String.valueOf(2L << 30)));
+        double seconds = Double.parseDouble(opt.getOrDefault("--seconds", "5"));
+        prepareFile(file, size);
+        ResultTable table = new ResultTable("Reads of a " + (size >> 20) + " MiB file with O_DIRECT, the better of two " + seconds / 2
+                + " s runs each (interleaved)",
+                "pattern", "engine", "IOPS", "MB/s", "vs fio", "vs FileChannel");
+        for (Pattern p : List.of(RANDOM_4K, SEQ_1M)) {
+            List<Figures> f = compare(file, p, seconds);
+            Figures fio = f.get(2);
+            for (Figures x : f) {
+                if (x == null) {
+                    continue;
+                }
+                table.row(p.name(), x.engine(), String.format(Locale.ROOT, "%.0f", x.iops()), String.format(Locale.ROOT, "%.1f", x.mbPerSecond()),
+                        fio == null ? "" : String.format(Locale.ROOT, "%.2f", x.iops() / fio.iops()),
+                        String.format(Locale.ROOT, "%.2f", x.iops() / f.get(1).iops()));
+                System.out.printf(Locale.ROOT, "%-28s %-36s %10.0f IOPS %9.1f MB/s%n", p.name(), x.engine(), x.iops(), x.mbPerSecond());
+            }
+            if (fio == null) {
+                System.out.println(p.name() + ": fio not installed: no fio peer");
+            }
+        }
+        Path md = new ResultsWriter("threefs-io", "USRBIO reads (embedded io_uring backend) against FileChannel and fio")
+                .environment("machine", opt.getOrDefault("--machine", Runtime.getRuntime().availableProcessors() + " cores"))
+                .environment("commit", opt.getOrDefault("--commit", "?"))
+                .environment("file", file + " (" + Files.getFileStore(file).type() + ")")
+                .table(table)
+                .note("vs fio and vs FileChannel: IOPS over theirs on the same pattern, in the same run.")
+                .appendTo(Path.of(opt.getOrDefault("--out", "benchmarks/results")));
+        System.out.println("results appended to " + md);
+    }
+}
