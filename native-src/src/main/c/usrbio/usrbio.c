@@ -3,7 +3,9 @@
 // ring is an io_uring whose slots stay busy from prep_io until wait_for_ios returns their completion; a
 // registered fd is duplicated (and reopened with O_DIRECT where the file system allows it), and an I/O
 // goes through O_DIRECT when its buffer, offset and length are all 4 KiB aligned, else through the page
-// cache. liburing is linked statically: the library needs nothing but the kernel's io_uring.
+// cache. The iovs a ring sees are registered with its io_uring as fixed buffers (up to 16 per ring), so the
+// kernel need not map their pages for each I/O. liburing is linked statically: the library needs nothing
+// but the kernel's io_uring.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -289,7 +292,22 @@ typedef struct {
     uint64_t off;
     unsigned len;
     const void *userdata;
+    uintptr_t iov_base;  // the iov it reads into or writes from: its fixed buffer, if registered
+    size_t iov_size;
+    uint8_t iov_id[16];
 } slot;
+
+enum { kFixedBuffers = 16 };
+
+// An iov registered as a fixed buffer of a ring (state 1), or one whose registration failed (state -1: not
+// tried again). Matched by address, size and id, so that a new iov where an old one was is registered anew.
+// A registration pins the iov's pages until the ring is destroyed.
+typedef struct {
+    uintptr_t base;
+    size_t size;
+    uint8_t id[16];
+    int state;
+} fixed_buffer;
 
 typedef struct {
     struct io_uring ring;
@@ -300,7 +318,27 @@ typedef struct {
     int *free_slots, free_count;
     int *pending, pending_count;  // prepared, not yet handed to the kernel
     int inflight;                 // handed to the kernel, completion not yet taken
+    bool fixed_ok;                // the ring has a sparse table of fixed buffers
+    fixed_buffer fixed[kFixedBuffers];
+    int nfixed;
 } ring;
+
+// The ring's fixed-buffer index for a slot's iov, registering it on first sight; -1: use plain I/O. Under r->lock.
+static int fixed_index(ring *r, const slot *s) {
+    if (!r->fixed_ok) return -1;
+    for (int i = 0; i < r->nfixed; ++i) {
+        fixed_buffer *f = &r->fixed[i];
+        if (f->base == s->iov_base && f->size == s->iov_size && memcmp(f->id, s->iov_id, 16) == 0) return f->state > 0 ? i : -1;
+    }
+    if (r->nfixed == kFixedBuffers) return -1;
+    fixed_buffer *f = &r->fixed[r->nfixed];
+    f->base = s->iov_base;
+    f->size = s->iov_size;
+    memcpy(f->id, s->iov_id, 16);
+    struct iovec v = {(void *)s->iov_base, s->iov_size};
+    f->state = io_uring_register_buffers_update_tag(&r->ring, (unsigned)r->nfixed, &v, NULL, 1) == 1 ? 1 : -1;
+    return f->state > 0 ? r->nfixed++ : (r->nfixed++, -1);
+}
 
 API size_t hf3fs_ior_size(int entries) {
     return entries < 0 ? 0 : 16 + 32 + 96 * ((size_t)entries + 1) + 4096;
@@ -336,6 +374,7 @@ API int hf3fs_iorcreate4(struct hf3fs_ior *ior, const char *hf3fs_mount_point, i
         return err;
     }
     pthread_mutex_init(&r->lock, NULL);
+    r->fixed_ok = io_uring_register_buffers_sparse(&r->ring, kFixedBuffers) == 0;  // else: plain reads and writes
     for (int i = 0; i < entries; ++i) r->free_slots[i] = entries - 1 - i;  // slot 0 first
     r->free_count = entries;
     memset(&ior->iov, 0, sizeof ior->iov);
@@ -398,7 +437,9 @@ API int hf3fs_prep_io(const struct hf3fs_ior *ior, const struct hf3fs_iov *iov, 
         return -EAGAIN;
     }
     int index = r->free_slots[--r->free_count];
-    r->slots[index] = (slot){direct ? e.direct : e.dup, ptr, off, (unsigned)len, userdata};
+    slot *sl = &r->slots[index];
+    *sl = (slot){direct ? e.direct : e.dup, ptr, off, (unsigned)len, userdata, b, iov->size, {0}};
+    memcpy(sl->iov_id, iov->id, 16);
     r->pending[r->pending_count++] = index;
     pthread_mutex_unlock(&r->lock);
     return index;
@@ -416,7 +457,14 @@ static int flush(ring *r) {
         for (int i = 0; i < now; ++i) {
             slot *s = &r->slots[r->pending[done + i]];
             struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);  // never NULL: the queue has a place per slot
-            if (r->for_read) {
+            int fixed = fixed_index(r, s);
+            if (fixed >= 0) {
+                if (r->for_read) {
+                    io_uring_prep_read_fixed(sqe, s->fd, s->ptr, s->len, s->off, fixed);
+                } else {
+                    io_uring_prep_write_fixed(sqe, s->fd, s->ptr, s->len, s->off, fixed);
+                }
+            } else if (r->for_read) {
                 io_uring_prep_read(sqe, s->fd, s->ptr, s->len, s->off);
             } else {
                 io_uring_prep_write(sqe, s->fd, s->ptr, s->len, s->off);

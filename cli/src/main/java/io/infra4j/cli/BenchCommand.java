@@ -73,7 +73,7 @@ final class BenchCommand implements Command {
     static final Option IO_SIZE = Option.builder().longOpt("io-size").hasArg().argName("MiB")
             .desc("io: the file's size in MiB, default 2048").get();
     static final Option IO_SECONDS = Option.builder().longOpt("io-seconds").hasArg().argName("S")
-            .desc("io: seconds per pattern and engine (two interleaved halves), default 4").get();
+            .desc("io: seconds per pattern and engine (four interleaved runs), default 8").get();
 
     /** The options each benchmark takes; the others' are refused for it. */
     static final List<Option> MLA_OPTIONS = List.of(BATCH, HEADS_Q, SEQLEN_Q, SEQLEN_K, HEADS_KV, PAGE, CAUSAL, KV);
@@ -173,7 +173,7 @@ final class BenchCommand implements Command {
                 io: reads of one file with O_DIRECT through USRBIO's embedded io_uring backend, against
                 FileChannel (O_DIRECT, a pool of as many threads as the queue depth) and fio's io_uring engine
                 (when fio is installed) on the same file: 4 KiB random reads at queue depth 32 and 1 MiB
-                sequential reads at queue depth 8, each engine twice, interleaved, the better run kept. It
+                sequential reads at queue depth 8, each engine four times, interleaved, the best run kept. It
                 prints IOPS and MB/s per engine, and ours over fio's and FileChannel's. No GPU needed.
 
                 Examples:
@@ -267,7 +267,7 @@ final class BenchCommand implements Command {
         java.nio.file.Path file = java.nio.file.Path.of(line.hasOption(IO_FILE) ? line.getOptionValue(IO_FILE)
                 : System.getProperty("java.io.tmpdir") + "/infra4j-io-bench.bin");
         long mib = positive(line, IO_SIZE, 2048);
-        int seconds = positive(line, IO_SECONDS, 4);
+        int seconds = positive(line, IO_SECONDS, 8);
         if (!io.infra4j.threefs.Usrbio.isEmbeddedAvailable()) {
             return session.refused("bench io needs the embedded USRBIO library: " + TextFormat.reason(io.infra4j.threefs.Usrbio.embeddedUnavailableReason()));
         }

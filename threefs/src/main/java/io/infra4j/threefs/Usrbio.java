@@ -175,6 +175,16 @@ public final class Usrbio {
         return UsrbioIov.create(this, mountPoint, size, blockSize, numa);
     }
 
+    /** The iov another handle or process made, mapped here by its id (see {@link UsrbioIov#id()}). */
+    public UsrbioIov openIov(byte[] id, String mountPoint, long size, long blockSize, int numa) {
+        return UsrbioIov.open(this, id, mountPoint, size, blockSize, numa);
+    }
+
+    /** An iov over memory the caller owns; closing it leaves the memory alone. */
+    public UsrbioIov wrapIov(MemorySegment memory, byte[] id, String mountPoint, long blockSize, int numa) {
+        return UsrbioIov.wrap(this, memory, id, mountPoint, blockSize, numa);
+    }
+
     /** A new ring (see {@link UsrbioRing#create}). */
     public UsrbioRing createRing(String mountPoint, int entries, boolean forRead, int ioDepth, Duration timeout, int numa, long flags) {
         return UsrbioRing.create(this, mountPoint, entries, forRead, ioDepth, timeout, numa, flags);

@@ -59,6 +59,62 @@ public final class UsrbioIov implements AutoCloseable {
         }
     }
 
+    /** {@code hf3fs_iovopen}: maps the iov another handle (or process) made, by its 16-byte id. */
+    static UsrbioIov open(Usrbio usrbio, byte[] id, String mountPoint, long size, long blockSize, int numa) {
+        checkId(id);
+        if (size <= 0 || blockSize < 0 || blockSize > size) {
+            throw new IllegalArgumentException("size, blockSize: expected size > 0 and 0 <= blockSize <= size, got " + size + ", " + blockSize);
+        }
+        checkMountPoint(mountPoint);
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment s = hf3fs_iov.allocate(arena);
+            int r = usrbio.calls().iovOpen(s, arena.allocateFrom(ValueLayout.JAVA_BYTE, id), arena.allocateFrom(mountPoint), size, blockSize,
+                    numa);
+            if (r != 0) {
+                throw new UsrbioException("hf3fs_iovopen(" + size + " bytes)", -r);
+            }
+            return new UsrbioIov(usrbio, arena, s);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /**
+     * {@code hf3fs_iovwrap}: an iov over memory the caller owns (with 3FS it must be shared memory the file
+     * system's agent can map); closing it leaves the memory alone.
+     */
+    static UsrbioIov wrap(Usrbio usrbio, MemorySegment memory, byte[] id, String mountPoint, long blockSize, int numa) {
+        checkId(id);
+        if (memory == null || !memory.isNative() || memory.byteSize() == 0) {
+            throw new IllegalArgumentException("memory: expected a non-empty native segment, got " + memory);
+        }
+        if (blockSize < 0 || blockSize > memory.byteSize()) {
+            throw new IllegalArgumentException("blockSize: expected 0 up to the memory's " + memory.byteSize() + " bytes, got " + blockSize);
+        }
+        checkMountPoint(mountPoint);
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment s = hf3fs_iov.allocate(arena);
+            int r = usrbio.calls().iovWrap(s, memory, arena.allocateFrom(ValueLayout.JAVA_BYTE, id), arena.allocateFrom(mountPoint),
+                    memory.byteSize(), blockSize, numa);
+            if (r != 0) {
+                throw new UsrbioException("hf3fs_iovwrap(" + memory.byteSize() + " bytes)", -r);
+            }
+            return new UsrbioIov(usrbio, arena, s);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static void checkId(byte[] id) {
+        if (id == null || id.length != 16) {
+            throw new IllegalArgumentException("id: expected 16 bytes, got " + (id == null ? "null" : id.length));
+        }
+    }
+
     static void checkMountPoint(String mountPoint) {
         if (mountPoint == null || mountPoint.isEmpty()) {
             throw new IllegalArgumentException("mountPoint: expected the file system's mount point (Usrbio.mountPointOf), got "

@@ -284,6 +284,33 @@ class UsrbioEmbeddedTest {
     }
 
     @Test
+    void anIovOpensByIdAndWrapsCallersMemory() throws IOException {
+        Path p = dir.resolve("wrapped");
+        byte[] data = randomFile(p, 50_000, 14);
+        String mp = usrbio.mountPointOf(dir);
+        try (UsrbioIov a = usrbio.createIov(mp, 1 << 16, 0, -1); UsrbioIov b = usrbio.openIov(a.id(), mp, 1 << 16, 0, -1)) {
+            a.segment().set(ValueLayout.JAVA_LONG, 8, 0x1234_5678_9abc_def0L);
+            assertEquals(0x1234_5678_9abc_def0L, b.segment().get(ValueLayout.JAVA_LONG, 8), "one shared memory, two mappings");
+            assertArrayEquals(a.id(), b.id());
+        }
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment mine = arena.allocate(1 << 16, 4096);
+            try (UsrbioIov w = usrbio.wrapIov(mine, new byte[16], mp, 0, -1);
+                    UsrbioRing ring = usrbio.createRing(mp, 2, true, 0, Duration.ZERO, -1, 0);
+                    RegisteredFile f = usrbio.register(p, RegisteredFile.Mode.READ)) {
+                ring.prepare(w, 4096, f, 100, 4000, 1);
+                ring.submit();
+                assertEquals(4000, ring.await(1, Duration.ofSeconds(10)).get(0).result());
+            }
+            assertArrayEquals(java.util.Arrays.copyOfRange(data, 100, 4100), mine.asSlice(4096, 4000).toArray(ValueLayout.JAVA_BYTE),
+                    "read into the caller's memory, which outlives the iov");
+        }
+        assertThrows(IllegalArgumentException.class, () -> usrbio.openIov(new byte[15], usrbio.mountPointOf(dir), 10, 0, -1));
+        UsrbioException absent = assertThrows(UsrbioException.class, () -> usrbio.openIov(new byte[16], usrbio.mountPointOf(dir), 10, 0, -1));
+        assertEquals(Errno.ENOENT, absent.errno(), absent.getMessage());
+    }
+
+    @Test
     void backendsAreChosenByPath() {
         assertEquals(Usrbio.Backend.EMBEDDED, Usrbio.forPath(dir).backend());
         assertFalse(Usrbio.onHf3fsMount(dir));

@@ -48,6 +48,9 @@ public final class IoBenchmarks {
     /** Bytes and operations per second of one engine on one pattern. */
     public record Figures(String engine, double iops, double mbPerSecond) {}
 
+    /** Runs of each engine on each pattern, alternating the order. */
+    public static final int ROUNDS = 4;
+
     private IoBenchmarks() {}
 
     /** A file of {@code bytes} random bytes at {@code path} (kept when it already has that size). */
@@ -179,16 +182,23 @@ public final class IoBenchmarks {
     }
 
     /**
-     * The three engines on one pattern, in this order: ours, FileChannel, fio (null without fio). Two rounds,
-     * interleaved, the better of each engine's two kept: a virtual disk's speed drifts over seconds.
+     * The three engines on one pattern, in this order: ours, FileChannel, fio (null without fio). {@link #ROUNDS}
+     * rounds, every other one in the reverse order, each engine's best kept: a virtual disk's speed drifts over
+     * seconds (a factor of two within a minute here), and whichever reads a region after another may find it
+     * in the host's cache.
      */
     public static List<Figures> compare(Path file, Pattern p, double seconds) throws Exception {
         Figures[] best = new Figures[3];
-        for (int round = 0; round < 2; round++) {
-            Figures[] now = {usrbio(file, p, seconds / 2), fileChannel(file, p, seconds / 2), fio(file, p, seconds / 2)};
-            for (int i = 0; i < 3; i++) {
-                if (now[i] != null && (best[i] == null || now[i].iops() > best[i].iops())) {
-                    best[i] = now[i];
+        for (int round = 0; round < ROUNDS; round++) {
+            for (int k = 0; k < 3; k++) {
+                int i = round % 2 == 0 ? k : 2 - k;
+                Figures now = switch (i) {
+                    case 0 -> usrbio(file, p, seconds / ROUNDS);
+                    case 1 -> fileChannel(file, p, seconds / ROUNDS);
+                    default -> fio(file, p, seconds / ROUNDS);
+                };
+                if (now != null && (best[i] == null || now.iops() > best[i].iops())) {
+                    best[i] = now;
                 }
             }
         }
@@ -207,8 +217,8 @@ public final class IoBenchmarks {
         long size = Long.parseLong(opt.getOrDefault("--size", String.valueOf(2L << 30)));
         double seconds = Double.parseDouble(opt.getOrDefault("--seconds", "5"));
         prepareFile(file, size);
-        ResultTable table = new ResultTable("Reads of a " + (size >> 20) + " MiB file with O_DIRECT, the better of two " + seconds / 2
-                + " s runs each (interleaved)",
+        ResultTable table = new ResultTable("Reads of a " + (size >> 20) + " MiB file with O_DIRECT, the best of " + ROUNDS + " runs of " + seconds / ROUNDS
+                + " s each (the engines' order reversed every other round)",
                 "pattern", "engine", "IOPS", "MB/s", "vs fio", "vs FileChannel");
         for (Pattern p : List.of(RANDOM_4K, SEQ_1M)) {
             List<Figures> f = compare(file, p, seconds);
