@@ -51,12 +51,13 @@ bundle() {
   rm -rf "$dev/bundle"
   mkdir -p "$dev/bundle/mods" "$dev/bundle/cp" "$dev/bundle/native"
   # infra4j's runtime modules and what they need: the module path, native access for three of them.
-  # dualpipe (the NCCL communicator's tests), eplb, flashmla, deepgemm and deepep make no native calls of their own.
+  # dualpipe (the NCCL communicator's tests), eplb, flashmla, deepgemm and deepep make no native calls of their own;
+  # threefs does (libc's open and close), so it is in NATIVE_ACCESS.
   cp native-src/target/infra4j-native-*.jar bindings/target/infra4j-bindings-*.jar \
      ffm-runtime/target/infra4j-ffm-runtime-*.jar memory/target/infra4j-memory-*.jar \
      dualpipe/target/infra4j-dualpipe-*.jar eplb/target/infra4j-eplb-*.jar \
      flashmla/target/infra4j-flashmla-*.jar deepgemm/target/infra4j-deepgemm-*.jar \
-     deepep/target/infra4j-deepep-*.jar "$dev/bundle/mods/"
+     deepep/target/infra4j-deepep-*.jar threefs/target/infra4j-threefs-*.jar "$dev/bundle/mods/"
   cp benchmarks/target/lib/jackson-*.jar integration-tests/target/lib/org.jfree.svg-*.jar \
      integration-tests/target/lib/jfreechart-*.jar "$dev/bundle/mods/"
   # Harnesses and the code they drive from the class path: JUnit's console, JMH, the tests.
