@@ -19,7 +19,8 @@
 #                                                a subset of its configurations); multi (2 GPUs or
 #                                                more: the NCCL and expert-parallel tests, NCCL bandwidth
 #                                                against PyTorch's NCCL, DualPipe training over NCCL, expert-
-#                                                parallel dispatch against an NCCL all-to-all; 'all' runs it too).
+#                                                parallel dispatch against an NCCL all-to-all; 'all' runs it too);
+#                                                io (the safetensors checkpoint loader's GPU test).
 #                                                Each stage has a time limit (STAGE_LIMIT_* seconds) so
 #                                                that the logs always come back.
 #   MLA_AB="VAR=value ..." with mla: after the default runs, the MLA tests and benchmark run again
@@ -102,7 +103,7 @@ c_medians() {
 
 run() {
   local out=${1:?usage: run-gpu.sh run OUT [all|tests|bench|smoke]}
-  local what=${2:-all}   # all | tests | bench | smoke | mla | gemm | ep | multi | trace
+  local what=${2:-all}   # all | tests | bench | smoke | mla | gemm | ep | multi | io | trace
   mkdir -p "$out"
   # NVLink multicast stays off in every program and child process (it can take a shared host's GPUs down).
   export NCCL_NVLS_ENABLE=0 NVSHMEM_DISABLE_NVLS=1 TORCH_SYMM_MEM_DISABLE_MULTICAST=1
@@ -139,12 +140,14 @@ run() {
   cat "$logs/nvidia-smi.txt" | tee -a "$summary"
 
   local rc=0
-  if [ "$what" = all ] || [ "$what" = tests ] || [ "$what" = smoke ] || [ "$what" = mla ] || [ "$what" = gemm ] || [ "$what" = ep ]; then
+  if [ "$what" = all ] || [ "$what" = tests ] || [ "$what" = smoke ] || [ "$what" = mla ] || [ "$what" = gemm ] || [ "$what" = ep ] \
+      || [ "$what" = io ]; then
     local select=(--scan-class-path "$b/cp/$(cd "$b/cp" && ls infra4j-integration-tests-*-tests.jar)" --include-tag gpu)
     [ "$what" = smoke ] && select=(--select-class io.infra4j.integration.DeviceInfoGpuTest --select-class io.infra4j.integration.ErrorHandlingGpuTest)
     [ "$what" = mla ] && select=(--select-class io.infra4j.integration.MlaDecodeGpuTest)
     [ "$what" = ep ] && select=(--select-class io.infra4j.integration.EpIntranodeGpuTest --select-class io.infra4j.integration.EpNcclGpuTest --select-class io.infra4j.integration.EpBufferGpuTest
                                 --select-class io.infra4j.integration.NvshmemGpuTest)
+    [ "$what" = io ] && select=(--select-class io.infra4j.integration.CheckpointLoaderGpuTest)
     [ "$what" = gemm ] && select=(--select-class io.infra4j.integration.Fp8QuantGpuTest --select-class io.infra4j.integration.Fp8GemmGpuTest
                                   --select-class io.infra4j.integration.CublasLtFp8GemmGpuTest)
     say "== GPU tests ($what)"
@@ -153,10 +156,10 @@ run() {
         >"$logs/gpu-tests.log" 2>&1
     local trc=$?
     grep -E "tests (successful|failed|skipped|aborted|found)|containers failed" "$logs/gpu-tests.log" | tee -a "$summary"
-    grep -E "✘|=> |alone:|pool (before|after)|block 4096|grid 0" "$logs/gpu-tests.log" | head -n 60 | tee -a "$summary"
+    grep -E "✘|=> |alone:|pool (before|after)|block 4096|grid 0|checkpoint: " "$logs/gpu-tests.log" | head -n 60 | tee -a "$summary"
     say "GPU tests exit code: $trc"
     [ $trc -ne 0 ] && rc=1
-    if [ "$what" != smoke ] && [ "$what" != gemm ] && [ "$what" != ep ]; then
+    if [ "$what" != smoke ] && [ "$what" != gemm ] && [ "$what" != ep ] && [ "$what" != io ]; then
       # The opt-in narrow MLA kernel (INFRA4J_MLA_NARROW=1) must pass the same MLA tests.
       say "== MLA GPU tests with INFRA4J_MLA_NARROW=1"
       INFRA4J_MLA_NARROW=1 timeout "${STAGE_LIMIT_TESTS:-300}" "${jvm[@]}" -Xmx24g -jar "$b/junit-console.jar" execute \

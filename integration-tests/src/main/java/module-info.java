@@ -9,6 +9,7 @@ module io.infra4j.integration {
     requires io.infra4j.flashmla;
     requires io.infra4j.deepgemm;
     requires io.infra4j.deepep;
+    requires io.infra4j.threefs;
 
     exports io.infra4j.integration;
 }

@@ -39,7 +39,8 @@ public final class ParallelFileReader implements AutoCloseable {
     /**
      * Where the chunks go. {@code accept} runs on a worker thread, for each range's chunks in order; the
      * data are valid until {@link #release} for that half of the worker's iov (or the call's end when
-     * release does nothing). A sink that copies asynchronously (to a GPU) waits in {@code release}.
+     * release does nothing). A sink that copies asynchronously (to a GPU) waits in {@code release}: it runs
+     * after every chunk read into that half has been accepted, and before anything is read into it again.
      */
     public interface ChunkSink {
         void accept(int range, long offsetInRange, MemorySegment data, int worker);
@@ -195,6 +196,9 @@ public final class ParallelFileReader implements AutoCloseable {
             while (sent < chunks && sent - delivered < depth) {
                 int slot = (int) (sent % depth);
                 if (slot == 0 || slot == depth / 2) {
+                    if (sent - delivered > depth / 2) {
+                        break; // the half still has chunks the sink has not had: release must cover them all, so wait
+                    }
                     sink.release(worker, slot == 0 ? 0 : 1);
                 }
                 long off = sent * chunk;

@@ -70,4 +70,52 @@ class ParallelFileReaderTest {
         assertThrows(IllegalArgumentException.class, () -> new ParallelFileReader.Options(1, 3, 4096, false));
         assertThrows(IllegalArgumentException.class, () -> new ParallelFileReader.Options(1, 8, 1000, false));
     }
+
+    /**
+     * An asynchronous sink (a GPU copy) holds each chunk's slot from accept until release of its half: the
+     * reader must not read into a slot that is still held, whatever order the completions come in.
+     */
+    @Test
+    void noSlotIsReadIntoBeforeItsHalfIsReleased() throws IOException {
+        SplittableRandom r = new SplittableRandom(4);
+        byte[] b = new byte[6_000_000];
+        r.nextBytes(b);
+        Path p = dir.resolve("slots");
+        Files.write(p, b);
+        for (int depth : new int[] {2, 4, 8, 16}) {
+            int chunk = 4096;
+            int threads = 3;
+            List<ParallelFileReader.Range> ranges = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                // Aligned ranges go through O_DIRECT: their completions come back one by one, in any order.
+                boolean aligned = i % 3 != 0;
+                long off = aligned ? (long) r.nextInt(b.length / 4096) * 4096 : r.nextInt(b.length);
+                long len = r.nextInt(b.length - (int) off + 1);
+                ranges.add(new ParallelFileReader.Range(p, off, aligned ? len & ~4095L : len));
+            }
+            try (ParallelFileReader reader = ParallelFileReader.open(dir, new ParallelFileReader.Options(threads, depth, chunk, false))) {
+                long[] bases = reader.iovs().stream().mapToLong(iov -> iov.segment().address()).toArray();
+                boolean[][] held = new boolean[threads][depth];
+                List<String> violations = java.util.Collections.synchronizedList(new ArrayList<>());
+                reader.read(ranges, new ParallelFileReader.ChunkSink() {
+                    @Override
+                    public void accept(int range, long offsetInRange, java.lang.foreign.MemorySegment data, int worker) {
+                        int slot = (int) ((data.address() - bases[worker]) / chunk);
+                        if (held[worker][slot]) {
+                            violations.add("depth " + depth + ", worker " + worker + ": slot " + slot + " read into while held");
+                        }
+                        held[worker][slot] = true;
+                        assertArrayEquals(Arrays.copyOfRange(b, (int) (ranges.get(range).offset() + offsetInRange),
+                                (int) (ranges.get(range).offset() + offsetInRange + data.byteSize())), data.toArray(ValueLayout.JAVA_BYTE));
+                    }
+
+                    @Override
+                    public void release(int worker, int half) {
+                        Arrays.fill(held[worker], half * depth / 2, (half + 1) * depth / 2, false);
+                    }
+                }, null);
+                assertEquals(List.of(), violations.subList(0, Math.min(5, violations.size())));
+            }
+        }
+    }
 }
