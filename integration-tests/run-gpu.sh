@@ -257,6 +257,21 @@ run() {
     grep -E "PASS|FAIL|demo (passed|failed)|bench ep|layout|dispatch|combine" "$logs/ep-cli.log" | tee -a "$summary"
   fi
 
+  if [ "$what" = all ] || [ "$what" = bench ] || [ "$what" = io ]; then
+    local io_dir=${IO_DIR:-/tmp}
+    say "== USRBIO reads and checkpoint loading in $io_dir ($(df -T "$io_dir" | tail -n 1 | awk '{print $2}'); fio: $(command -v fio || echo 'not installed here'))"
+    timeout "${STAGE_LIMIT_IO:-300}" "${jvm[@]}" -Xmx8g -cp "$cp" io.infra4j.benchmarks.threefs.IoBenchmarks --file "$io_dir/infra4j-io-bench.bin" \
+        --size "${IO_BYTES:-8589934592}" --seconds "${IO_SECONDS:-16}" --out "$logs/results" --commit "$commit" \
+        --machine "the GPU machine: $(nproc) cores" >"$logs/io-bench.log" 2>&1 || { say "I/O benchmark failed (see io-bench.log)"; rc=1; }
+    grep -E "IOPS|fio|results appended|rror" "$logs/io-bench.log" | tee -a "$summary"
+    rm -f "$io_dir/infra4j-io-bench.bin"
+    timeout "${STAGE_LIMIT_IO:-300}" "${jvm[@]}" -Xmx8g -cp "$cp" io.infra4j.benchmarks.threefs.CheckpointBenchmarks --dir "$io_dir" \
+        --gib "${CKPT_GIB:-8}" --out "$logs/results" --commit "$commit" --machine "the GPU machine: $(nproc) cores" \
+        >"$logs/ckpt-bench.log" 2>&1 || { say "checkpoint benchmark failed (see ckpt-bench.log)"; rc=1; }
+    grep -E "^checkpoint|results appended|rror" "$logs/ckpt-bench.log" | tee -a "$summary"
+    rm -f "$io_dir/infra4j-ckpt-bench.safetensors"
+  fi
+
   if [ "$what" = all ] || [ "$what" = multi ]; then
     local gpus; gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
     if [ "$gpus" -lt 2 ]; then

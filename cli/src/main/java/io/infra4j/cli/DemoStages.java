@@ -14,7 +14,8 @@ public final class DemoStages {
                 new DualPipeStage(),
                 new MlaStage(),
                 new GemmStage(),
-                new EpStage());
+                new EpStage(),
+                new CheckpointStage());
     }
 
     /** The stages that {@code --stage} selects (all when null). */

@@ -86,6 +86,12 @@ class DemoCommandTest {
         assertEquals("ep", ep.get("name").asText());
         assertTrue(ep.get("passed").asBoolean(), r::toString);
         assertTrue(ep.at("/figures/runs_on").asText().startsWith("CPU"), r::toString);
+
+        JsonNode checkpoint = stages.get(6);
+        assertEquals("checkpoint", checkpoint.get("name").asText());
+        assertTrue(checkpoint.get("passed").asBoolean(), r::toString);
+        assertEquals(7, checkpoint.at("/figures/tensors").asInt(), r::toString);
+        assertEquals("EMBEDDED", checkpoint.at("/figures/backend").asText(), r::toString);
     }
 
     @Test
