@@ -265,7 +265,7 @@ run() {
         --machine "the GPU machine: $(nproc) cores" >"$logs/io-bench.log" 2>&1 || { say "I/O benchmark failed (see io-bench.log)"; rc=1; }
     grep -E "IOPS|fio|results appended|rror" "$logs/io-bench.log" | tee -a "$summary"
     rm -f "$io_dir/infra4j-io-bench.bin"
-    timeout "${STAGE_LIMIT_IO:-300}" "${jvm[@]}" -Xmx8g -cp "$cp" io.infra4j.benchmarks.threefs.CheckpointBenchmarks --dir "$io_dir" \
+    [ -n "${SKIP_CKPT:-}" ] || timeout "${STAGE_LIMIT_IO:-300}" "${jvm[@]}" -Xmx8g -cp "$cp" io.infra4j.benchmarks.threefs.CheckpointBenchmarks --dir "$io_dir" \
         --gib "${CKPT_GIB:-8}" --out "$logs/results" --commit "$commit" --machine "the GPU machine: $(nproc) cores" \
         >"$logs/ckpt-bench.log" 2>&1 || { say "checkpoint benchmark failed (see ckpt-bench.log)"; rc=1; }
     grep -E "^checkpoint|results appended|rror" "$logs/ckpt-bench.log" | tee -a "$summary"
