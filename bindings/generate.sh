@@ -111,6 +111,14 @@ for lib in $wanted; do
     kernels)
       generate io.infra4j.bindings.kernels Infra4jKernels kernels.txt "$root/native-src/include/infra4j/infra4j.h" "" \
         "$root/native-src/include" ;;
+    duckdb)
+      # DuckDB's header is not in the repository: DUCKDB_INCLUDE names the folder holding duckdb.h (from DuckDB's
+      # release of the library's version, src/include/duckdb.h); without it the committed bindings stay.
+      if [ -z "${DUCKDB_INCLUDE:-}" ] || [ ! -f "$DUCKDB_INCLUDE/duckdb.h" ]; then
+        echo "generate.sh: DuckDB skipped: set DUCKDB_INCLUDE to the folder with duckdb.h" >&2
+        continue
+      fi
+      generate io.infra4j.bindings.duckdb DuckDbLib duckdb.txt "$DUCKDB_INCLUDE/duckdb.h" "" "$DUCKDB_INCLUDE" ;;
     usrbio)
       # Twice over one header: libinfra4j_usrbio.so, which infra4j loads itself (the loader's lookup), and 3FS's
       # own libhf3fs_api_shared.so, looked up by name where the system's loader finds it.

@@ -6,6 +6,7 @@
 module io.infra4j.bindings {
     exports io.infra4j.bindings.cublaslt;
     exports io.infra4j.bindings.cudart;
+    exports io.infra4j.bindings.duckdb;
     exports io.infra4j.bindings.kernels;
     exports io.infra4j.bindings.nccl;
     exports io.infra4j.bindings.nvshmem;

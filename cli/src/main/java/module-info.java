@@ -11,6 +11,7 @@ module io.infra4j.cli {
     requires io.infra4j.deepgemm;
     requires io.infra4j.deepep;
     requires io.infra4j.threefs;
+    requires io.infra4j.smallpond;
     requires io.infra4j.benchmarks; // its GPU timing harness, for 'bench'
     requires org.apache.commons.cli;
     requires com.fasterxml.jackson.databind;

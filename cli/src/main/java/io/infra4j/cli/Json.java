@@ -12,7 +12,18 @@ final class Json {
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(SerializationFeature.INDENT_OUTPUT);
 
+    private static final ObjectMapper LINES = new ObjectMapper();
+
     private Json() {}
+
+    /** One document on one line, keys as given (JSON Lines: one object per row). */
+    static void printLine(Object document, PrintStream out) {
+        try {
+            out.println(LINES.writeValueAsString(document));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("could not write JSON: " + e.getOriginalMessage(), e);
+        }
+    }
 
     static void print(Object document, PrintStream out) {
         try {

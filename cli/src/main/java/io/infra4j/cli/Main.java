@@ -69,7 +69,8 @@ public final class Main {
         DualPipeCommand dualPipe = new DualPipeCommand();
         BenchCommand bench = new BenchCommand();
         ReadCommand read = new ReadCommand();
-        return List.of(info, demo, eplb, dualPipe, bench, read, new HelpCommand(List.of(info, demo, eplb, dualPipe, bench, read)));
+        SqlCommand sql = new SqlCommand();
+        return List.of(info, demo, eplb, dualPipe, bench, read, sql, new HelpCommand(List.of(info, demo, eplb, dualPipe, bench, read, sql)));
     }
 
     private static int usageError(UsageException e, PrintStream err) {

@@ -1,0 +1,14 @@
+package io.infra4j.smallpond;
+
+import java.util.List;
+
+/**
+ * A query's result, read into Java: column names, DuckDB type names, and the rows (one Object per column:
+ * Boolean, Byte/Short/Integer/Long, Float/Double, String, byte[] for BLOB, LocalDate, LocalDateTime, or
+ * null; other types as their text through a cast in the query).
+ */
+public record QueryResult(List<String> columns, List<String> types, List<Object[]> rows, long rowsChanged) {
+    public int rowCount() {
+        return rows.size();
+    }
+}
