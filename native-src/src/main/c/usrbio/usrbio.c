@@ -36,6 +36,7 @@ static const uint64_t kMaxLen = 1ull << 30;  // one request: io_uring's results 
 typedef struct {
     int orig, dup, direct;  // direct: an O_DIRECT reopening, or -1
     int accmode;
+    int refs;  // the table's, and one per prepared I/O: the descriptors close when the last one goes
 } fd_entry;
 
 static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -54,17 +55,29 @@ static int fd_slot_reserve(int fd) {  // under fd_lock
     return 0;
 }
 
-static fd_entry fd_lookup(int fd, int *found) {
-    fd_entry copy = {-1, -1, -1, 0};
-    *found = 0;
+// The registration of fd (or of its duplicate, -dup), with a reference the caller gives back; NULL if none.
+static fd_entry *fd_acquire(int fd) {
+    if (fd == INT_MIN) return NULL;
     if (fd < 0) fd = -fd;
+    fd_entry *e = NULL;
     pthread_mutex_lock(&fd_lock);
     if (fd < fds_len && fds[fd] != NULL) {
-        copy = *fds[fd];
-        *found = 1;
+        e = fds[fd];
+        e->refs++;
     }
     pthread_mutex_unlock(&fd_lock);
-    return copy;
+    return e;
+}
+
+static void fd_release(fd_entry *e) {
+    pthread_mutex_lock(&fd_lock);
+    int left = --e->refs;
+    pthread_mutex_unlock(&fd_lock);
+    if (left == 0) {
+        close(e->dup);
+        if (e->direct >= 0) close(e->direct);
+        free(e);
+    }
 }
 
 API bool hf3fs_is_hf3fs(int fd) {
@@ -86,6 +99,7 @@ API int hf3fs_reg_fd(int fd, uint64_t flags) {
     fd_entry *e = malloc(sizeof *e);
     if (e == NULL) return ENOMEM;
     e->orig = fd;
+    e->refs = 1;
     e->accmode = fl & O_ACCMODE;
     e->dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (e->dup < 0) {
@@ -111,6 +125,7 @@ API int hf3fs_reg_fd(int fd, uint64_t flags) {
 }
 
 API void hf3fs_dereg_fd(int fd) {
+    if (fd == INT_MIN) return;
     if (fd < 0) fd = -fd;
     fd_entry *e = NULL;
     pthread_mutex_lock(&fd_lock);
@@ -120,11 +135,7 @@ API void hf3fs_dereg_fd(int fd) {
         fds[e->dup] = NULL;
     }
     pthread_mutex_unlock(&fd_lock);
-    if (e != NULL) {
-        close(e->dup);
-        if (e->direct >= 0) close(e->direct);
-        free(e);
-    }
+    if (e != NULL) fd_release(e);  // I/Os already prepared keep the descriptors until they complete
 }
 
 // ---- mount points ----
@@ -158,7 +169,51 @@ API int hf3fs_extract_mount_point(char *hf3fs_mount_point, int size, const char 
 typedef struct {
     char shm_name[64];
     int owner;
+    uint64_t gen;  // unique in the process: what a ring's fixed buffer is matched by
 } iov_handle;
+
+// The generations of the iovs alive now (created or opened here, not yet destroyed).
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t *live;
+static size_t live_len, live_cap;
+static uint64_t next_gen = 1;
+
+static uint64_t gen_new(void) {
+    pthread_mutex_lock(&live_lock);
+    uint64_t g = next_gen++;
+    if (live_len == live_cap) {
+        size_t cap = live_cap ? live_cap * 2 : 64;
+        uint64_t *grown = realloc(live, sizeof(*live) * cap);
+        if (grown == NULL) {
+            pthread_mutex_unlock(&live_lock);
+            return 0;  // no fixed buffer for this iov
+        }
+        live = grown;
+        live_cap = cap;
+    }
+    live[live_len++] = g;
+    pthread_mutex_unlock(&live_lock);
+    return g;
+}
+
+static void gen_dead(uint64_t g) {
+    pthread_mutex_lock(&live_lock);
+    for (size_t i = 0; i < live_len; ++i) {
+        if (live[i] == g) {
+            live[i] = live[--live_len];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&live_lock);
+}
+
+static bool gen_alive(uint64_t g) {
+    pthread_mutex_lock(&live_lock);
+    bool found = false;
+    for (size_t i = 0; i < live_len && !found; ++i) found = live[i] == g;
+    pthread_mutex_unlock(&live_lock);
+    return found;
+}
 
 static void shm_name_of(const uint8_t id[16], char out[64]) {
     static const char hex[] = "0123456789abcdef";
@@ -223,6 +278,7 @@ API int hf3fs_iovcreate(struct hf3fs_iov *iov, const char *hf3fs_mount_point, si
         free(h);
         return err;
     }
+    h->gen = gen_new();
     iov->iovh = h;
     return 0;
 }
@@ -253,6 +309,7 @@ API int hf3fs_iovopen(struct hf3fs_iov *iov, const uint8_t id[16], const char *h
         free(h);
         return err;
     }
+    h->gen = gen_new();
     iov->iovh = h;
     return 0;
 }
@@ -269,6 +326,7 @@ API void hf3fs_iovunlink(struct hf3fs_iov *iov) {
 API void hf3fs_iovdestroy(struct hf3fs_iov *iov) {
     if (iov == NULL || iov->iovh == NULL) return;
     hf3fs_iovunlink(iov);
+    gen_dead(((iov_handle *)iov->iovh)->gen);  // a ring's fixed buffer of it may be replaced from now on
     munmap(iov->base, iov->size);
     free(iov->iovh);
     iov->iovh = NULL;
@@ -287,25 +345,25 @@ API int hf3fs_iovwrap(struct hf3fs_iov *iov, void *base, const uint8_t id[16], c
 // ---- rings ----
 
 typedef struct {
+    fd_entry *file;  // referenced from prep_io until the completion is taken
     int fd;
     void *ptr;
     uint64_t off;
     unsigned len;
     const void *userdata;
-    uintptr_t iov_base;  // the iov it reads into or writes from: its fixed buffer, if registered
+    uintptr_t iov_base;  // the iov it reads into or writes from, and its generation (0: wrapped, no fixed buffer)
     size_t iov_size;
-    uint8_t iov_id[16];
+    uint64_t iov_gen;
+    bool busy;
 } slot;
 
 enum { kFixedBuffers = 16 };
 
 // An iov registered as a fixed buffer of a ring (state 1), or one whose registration failed (state -1: not
-// tried again). Matched by address, size and id, so that a new iov where an old one was is registered anew.
-// A registration pins the iov's pages until the ring is destroyed.
+// tried again), by the iov's generation. A slot whose iov was destroyed is registered anew for another,
+// which unpins the old pages; until then a destroyed iov's pages stay pinned.
 typedef struct {
-    uintptr_t base;
-    size_t size;
-    uint8_t id[16];
+    uint64_t gen;
     int state;
 } fixed_buffer;
 
@@ -325,19 +383,22 @@ typedef struct {
 
 // The ring's fixed-buffer index for a slot's iov, registering it on first sight; -1: use plain I/O. Under r->lock.
 static int fixed_index(ring *r, const slot *s) {
-    if (!r->fixed_ok) return -1;
+    if (!r->fixed_ok || s->iov_gen == 0) return -1;
+    int free_at = -1;
     for (int i = 0; i < r->nfixed; ++i) {
         fixed_buffer *f = &r->fixed[i];
-        if (f->base == s->iov_base && f->size == s->iov_size && memcmp(f->id, s->iov_id, 16) == 0) return f->state > 0 ? i : -1;
+        if (f->gen == s->iov_gen) return f->state > 0 ? i : -1;
+        if (free_at < 0 && !gen_alive(f->gen)) free_at = i;  // its iov is gone: the place can be reused
     }
-    if (r->nfixed == kFixedBuffers) return -1;
-    fixed_buffer *f = &r->fixed[r->nfixed];
-    f->base = s->iov_base;
-    f->size = s->iov_size;
-    memcpy(f->id, s->iov_id, 16);
+    if (free_at < 0) {
+        if (r->nfixed == kFixedBuffers) return -1;
+        free_at = r->nfixed++;
+    }
     struct iovec v = {(void *)s->iov_base, s->iov_size};
-    f->state = io_uring_register_buffers_update_tag(&r->ring, (unsigned)r->nfixed, &v, NULL, 1) == 1 ? 1 : -1;
-    return f->state > 0 ? r->nfixed++ : (r->nfixed++, -1);
+    fixed_buffer *f = &r->fixed[free_at];
+    f->gen = s->iov_gen;
+    f->state = io_uring_register_buffers_update_tag(&r->ring, (unsigned)free_at, &v, NULL, 1) == 1 ? 1 : -1;
+    return f->state > 0 ? free_at : -1;
 }
 
 API size_t hf3fs_ior_size(int entries) {
@@ -353,7 +414,7 @@ API int hf3fs_io_entries(const struct hf3fs_ior *ior) {
 API int hf3fs_iorcreate4(struct hf3fs_ior *ior, const char *hf3fs_mount_point, int entries, bool for_read, int io_depth, int timeout,
                          int numa, uint64_t flags) {
     (void)numa;
-    if (ior == NULL || entries < 1 || entries > kMaxEntries || timeout < 0 || io_depth > entries) return -EINVAL;
+    if (ior == NULL || entries < 1 || entries > kMaxEntries || timeout < 0 || io_depth > entries || io_depth < -entries) return -EINVAL;
     size_t mp_len = hf3fs_mount_point == NULL ? 0 : strlen(hf3fs_mount_point);
     if (mp_len >= sizeof ior->mount_point) return -EINVAL;
     ring *r = calloc(1, sizeof *r);
@@ -366,6 +427,11 @@ API int hf3fs_iorcreate4(struct hf3fs_ior *ior, const char *hf3fs_mount_point, i
     r->pending = malloc(sizeof(int) * (size_t)entries);
     int err = r->slots && r->free_slots && r->pending ? 0 : -ENOMEM;
     if (err == 0) err = io_uring_queue_init((unsigned)entries, &r->ring, 0);
+    if (err == 0 && !(r->ring.features & IORING_FEAT_EXT_ARG)) {
+        // Before Linux 5.11 a timed wait would submit from the waiting thread, racing the preparing one.
+        io_uring_queue_exit(&r->ring);
+        err = -EOPNOTSUPP;
+    }
     if (err) {
         free(r->slots);
         free(r->free_slots);
@@ -411,6 +477,9 @@ API void hf3fs_iordestroy(struct hf3fs_ior *ior) {
     ring *r = ior->iorh;
     // The kernel finishes or cancels what is in flight before the ring goes away.
     io_uring_queue_exit(&r->ring);
+    for (int i = 0; i < r->entries; ++i) {
+        if (r->slots[i].busy && r->slots[i].file != NULL) fd_release(r->slots[i].file);  // prepared or in flight
+    }
     pthread_mutex_destroy(&r->lock);
     free(r->slots);
     free(r->free_slots);
@@ -426,20 +495,22 @@ API int hf3fs_prep_io(const struct hf3fs_ior *ior, const struct hf3fs_iov *iov, 
     if (read != r->for_read || len == 0 || len > kMaxLen || off > (size_t)INT64_MAX - len) return -EINVAL;
     uintptr_t p = (uintptr_t)ptr, b = (uintptr_t)iov->base;
     if (p < b || p - b > iov->size || len > iov->size - (p - b)) return -EINVAL;
-    int found;
-    fd_entry e = fd_lookup(fd, &found);
-    if (!found) return -EBADF;
-    if ((read && e.accmode == O_WRONLY) || (!read && e.accmode == O_RDONLY)) return -EACCES;
-    bool direct = e.direct >= 0 && p % kDirectAlign == 0 && off % kDirectAlign == 0 && len % kDirectAlign == 0;
+    fd_entry *e = fd_acquire(fd);
+    if (e == NULL) return -EBADF;
+    if ((read && e->accmode == O_WRONLY) || (!read && e->accmode == O_RDONLY)) {
+        fd_release(e);
+        return -EACCES;
+    }
+    bool direct = e->direct >= 0 && p % kDirectAlign == 0 && off % kDirectAlign == 0 && len % kDirectAlign == 0;
     pthread_mutex_lock(&r->lock);
     if (r->free_count == 0) {
         pthread_mutex_unlock(&r->lock);
+        fd_release(e);
         return -EAGAIN;
     }
     int index = r->free_slots[--r->free_count];
-    slot *sl = &r->slots[index];
-    *sl = (slot){direct ? e.direct : e.dup, ptr, off, (unsigned)len, userdata, b, iov->size, {0}};
-    memcpy(sl->iov_id, iov->id, 16);
+    const iov_handle *h = iov->iovh;
+    r->slots[index] = (slot){e, direct ? e->direct : e->dup, ptr, off, (unsigned)len, userdata, b, iov->size, h ? h->gen : 0, true};
     r->pending[r->pending_count++] = index;
     pthread_mutex_unlock(&r->lock);
     return index;
@@ -447,11 +518,12 @@ API int hf3fs_prep_io(const struct hf3fs_ior *ior, const struct hf3fs_iov *iov, 
 
 // Hands prepared I/Os to the kernel: all of them (io_depth 0), batches of at most -io_depth (io_depth < 0),
 // or whole batches of io_depth only (io_depth > 0: the rest waits for more). Under r->lock.
-static int flush(ring *r) {
+static int flush_some(ring *r, bool all) {
+    if (io_uring_sq_ready(&r->ring) > 0) io_uring_submit(&r->ring);  // what an earlier failed submit left behind
     int n = r->pending_count;
-    if (r->io_depth > 0) n -= n % r->io_depth;
+    if (r->io_depth > 0 && !all) n -= n % r->io_depth;
     int batch = r->io_depth < 0 ? -r->io_depth : n;
-    int done = 0;
+    int done = 0, err = 0;
     while (done < n) {
         int now = n - done < batch ? n - done : batch;
         for (int i = 0; i < now; ++i) {
@@ -471,14 +543,19 @@ static int flush(ring *r) {
             }
             io_uring_sqe_set_data64(sqe, (uint64_t)r->pending[done + i]);
         }
-        int sent = io_uring_submit(&r->ring);
-        if (sent < 0) return sent;
+        // Once in the queue they are in flight, whatever submit says: a failed submit leaves them for the next.
         r->inflight += now;
         done += now;
+        int sent = io_uring_submit(&r->ring);
+        if (sent < 0 && err == 0) err = sent;
     }
     memmove(r->pending, r->pending + n, sizeof(int) * (size_t)(r->pending_count - n));
     r->pending_count -= n;
-    return 0;
+    return err;
+}
+
+static int flush(ring *r) {
+    return flush_some(r, false);
 }
 
 API int hf3fs_submit_ios(const struct hf3fs_ior *ior) {
@@ -501,10 +578,15 @@ static int reap(ring *r, struct hf3fs_cqe *out, int room) {
         out[n].result = cqe->res;
         io_uring_cqe_seen(&r->ring, cqe);
         pthread_mutex_lock(&r->lock);
-        out[n].userdata = r->slots[index].userdata;
+        slot *s = &r->slots[index];
+        out[n].userdata = s->userdata;
+        fd_entry *file = s->busy ? s->file : NULL;
+        s->busy = false;
+        s->file = NULL;
         r->free_slots[r->free_count++] = index;
         r->inflight--;
         pthread_mutex_unlock(&r->lock);
+        if (file != NULL) fd_release(file);
         ++n;
     }
     return n;
@@ -525,7 +607,12 @@ API int hf3fs_wait_for_ios(const struct hf3fs_ior *ior, struct hf3fs_cqe *cqes, 
         if (n >= want || n == cqec) return n;
         pthread_mutex_lock(&r->lock);
         int inflight = r->inflight;
+        if (inflight == 0 && r->pending_count > 0) {  // a partial batch waits for no more: send it rather than nothing
+            err = flush_some(r, true);
+            inflight = r->inflight;
+        }
         pthread_mutex_unlock(&r->lock);
+        if (err) return n > 0 ? n : err;
         if (inflight == 0) return n;  // nothing can complete: return rather than wait for ever
         struct io_uring_cqe *cqe;
         int rc;
@@ -534,7 +621,9 @@ API int hf3fs_wait_for_ios(const struct hf3fs_ior *ior, struct hf3fs_cqe *cqes, 
         } else {
             struct timespec now;
             clock_gettime(CLOCK_REALTIME, &now);
-            long long left = (long long)(abs_timeout->tv_sec - now.tv_sec) * 1000000000ll + (abs_timeout->tv_nsec - now.tv_nsec);
+            long long secs = (long long)abs_timeout->tv_sec - now.tv_sec;
+            if (secs > 1000000000ll) secs = 1000000000ll;  // some 30 years: far enough, and no overflow below
+            long long left = secs * 1000000000ll + (abs_timeout->tv_nsec - now.tv_nsec);
             if (left <= 0) return n;
             struct __kernel_timespec ts = {left / 1000000000ll, left % 1000000000ll};
             rc = io_uring_wait_cqe_timeout(&r->ring, &cqe, &ts);

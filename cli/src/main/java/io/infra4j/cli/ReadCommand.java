@@ -62,8 +62,9 @@ final class ReadCommand implements Command {
                 and libhf3fs_api_shared.so is found, the embedded io_uring library (libinfra4j_usrbio.so)
                 otherwise; 1 MiB reads, 16 in flight per file, O_DIRECT where the file system allows it.
                 It prints the bytes, seconds and MB/s of each file and in all (--json: one object), or with
-                --verify only '<sha256>  <path>' per file, as sha256sum prints them. A file that cannot be
-                read is named on stderr; the others are still read, and the exit code is then 1.
+                --verify only '<sha256>  <path>' per file, as sha256sum prints them. A file that is missing or
+                not a readable regular file is named on stderr and the others are still read (exit code 1 then);
+                an I/O error while reading stops the command with that error.
 
                 Examples:
                   infra4j read model-00001-of-00002.safetensors model-00002-of-00002.safetensors

@@ -168,6 +168,8 @@ public final class ParallelFileReader implements AutoCloseable {
                     failure = c instanceof RuntimeException re ? re : new UsrbioException("reader failed: " + c);
                 }
             } catch (InterruptedException e) {
+                // The workers are inside native calls on rings this reader owns: stop them and wait before leaving.
+                done.forEach(x -> x.cancel(false));
                 Thread.currentThread().interrupt();
                 throw new UsrbioException("interrupted while reading");
             }
@@ -190,6 +192,22 @@ public final class ParallelFileReader implements AutoCloseable {
         long chunk = options.chunkBytes();
         long chunks = (length + chunk - 1) / chunk;
         Map<Long, Long> ready = new HashMap<>(); // chunk -> bytes read, arrived out of order
+        long[] counts = new long[3]; // sent, completed, delivered: what a failure must still drain
+        try {
+            return readChunks(worker, index, r, length, sink, progress, ring, iov, file, depth, chunk, chunks, ready, counts);
+        } finally {
+            // A failure (a sink that threw, a failed read) leaves I/Os in flight: take their completions, so that
+            // the ring's next range starts clean and no read lands in a slot that is handed out again.
+            long inFlight = counts[0] - counts[1];
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (inFlight > 0 && System.nanoTime() < deadline && !ring.isClosed()) {
+                inFlight -= ring.await(1, Duration.ofSeconds(5)).size();
+            }
+        }
+    }
+
+    private long readChunks(int worker, int index, Range r, long length, ChunkSink sink, LongConsumer progress, UsrbioRing ring,
+            UsrbioIov iov, RegisteredFile file, int depth, long chunk, long chunks, Map<Long, Long> ready, long[] counts) {
         long sent = 0, delivered = 0, total = 0;
         AtomicLong shortAt = new AtomicLong(-1);
         while (delivered < chunks) {
@@ -207,9 +225,11 @@ public final class ParallelFileReader implements AutoCloseable {
                     break; // cannot happen: at most depth in flight
                 }
                 sent++;
+                counts[0] = sent;
             }
             ring.submit();
             for (Completion c : ring.await(1, Duration.ofMinutes(5))) {
+                counts[1]++;
                 if (c.failed()) {
                     throw new UsrbioException("read of " + r.file() + " at " + (r.offset() + c.userData() * chunk), c.errno());
                 }
@@ -241,6 +261,17 @@ public final class ParallelFileReader implements AutoCloseable {
         }
         closed = true;
         pool.shutdownNow();
+        boolean stopped;
+        try {
+            stopped = pool.awaitTermination(2, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopped = false;
+        }
+        if (!stopped) {
+            // A worker still inside a native call on a ring: freeing the ring under it would crash the JVM.
+            throw new IllegalStateException("reader workers did not stop within 2 minutes; their rings and iovs are left open");
+        }
         rings.forEach(UsrbioRing::close);
         iovs.forEach(UsrbioIov::close);
         files.values().forEach(RegisteredFile::close);

@@ -28,7 +28,8 @@ public final class UsrbioIov implements AutoCloseable {
         this.usrbio = usrbio;
         this.arena = arena;
         this.struct = struct;
-        this.data = hf3fs_iov.base(struct).reinterpret(hf3fs_iov.size(struct));
+        // Scoped to this iov's arena: a slice kept past close fails in Java instead of reading unmapped memory.
+        this.data = hf3fs_iov.base(struct).reinterpret(hf3fs_iov.size(struct), arena, null);
         this.trackerId = ResourceTracker.register(RESOURCE_KIND, "USRBIO iov of " + hf3fs_iov.size(struct) + " bytes", hf3fs_iov.size(struct));
     }
 

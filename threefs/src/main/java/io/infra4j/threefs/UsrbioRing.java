@@ -52,8 +52,8 @@ public final class UsrbioRing implements AutoCloseable {
         if (entries < 1 || entries > 32768) {
             throw new IllegalArgumentException("entries: expected 1 to 32768 slots, got " + entries);
         }
-        if (ioDepth > entries) {
-            throw new IllegalArgumentException("ioDepth: at most entries (" + entries + "), got " + ioDepth);
+        if (ioDepth > entries || ioDepth < -entries) {
+            throw new IllegalArgumentException("ioDepth: expected -entries to entries (" + entries + "), got " + ioDepth);
         }
         if (timeout == null || timeout.isNegative() || timeout.toMillis() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("timeout: expected zero or a positive duration, got " + timeout);
@@ -176,7 +176,7 @@ public final class UsrbioRing implements AutoCloseable {
         }
     }
 
-    /** {@code hf3fs_iordestroy}; I/Os in flight are finished or cancelled first. */
+    /** {@code hf3fs_iordestroy}; I/Os in flight are finished or cancelled first. Not while another thread awaits on it. */
     @Override
     public void close() {
         if (closed) {
