@@ -60,7 +60,7 @@ final class DuckDbLibrary {
         }
         try {
             long size = url.openConnection().getContentLengthLong();
-            Path dir = cacheRoot().resolve("duckdb").resolve(Long.toHexString(size) + "-" + Integer.toHexString(url.toString().hashCode()));
+            Path dir = io.infra4j.ffm.NativeCache.root().resolve("duckdb").resolve(Long.toHexString(size) + "-" + Integer.toHexString(url.toString().hashCode()));
             Path target = dir.resolve("libduckdb_java.so");
             if (Files.isRegularFile(target) && Files.size(target) == size) {
                 return target;
@@ -79,19 +79,7 @@ final class DuckDbLibrary {
             }
             return target;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot extract DuckDB's library to " + cacheRoot(), e);
+            throw new UncheckedIOException("cannot extract DuckDB's library to " + io.infra4j.ffm.NativeCache.root(), e);
         }
-    }
-
-    private static Path cacheRoot() {
-        String explicit = System.getenv("INFRA4J_CACHE_DIR");
-        if (explicit != null && !explicit.isBlank()) {
-            return Paths.get(explicit);
-        }
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        if (xdg != null && !xdg.isBlank()) {
-            return Paths.get(xdg, "infra4j");
-        }
-        return Paths.get(System.getProperty("user.home", "."), ".cache", "infra4j");
     }
 }
