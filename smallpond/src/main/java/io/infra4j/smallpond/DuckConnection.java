@@ -57,7 +57,31 @@ public final class DuckConnection implements AutoCloseable {
         }
     }
 
-    private static QueryResult read(MemorySegment result, Arena a) {
+    /**
+     * Prepares {@code sql} once ({@code duckdb_prepare}); {@link PreparedQuery#execute} runs it with the
+     * parameters {@code ?} or {@code $1} stand for. DuckDB's refusal is a DuckDbException naming the query.
+     */
+    public PreparedQuery prepare(String sql) {
+        if (sql == null || sql.isBlank()) {
+            throw new IllegalArgumentException("sql: expected a query, got " + (sql == null ? "null" : "an empty string"));
+        }
+        checkOpen();
+        Arena arena = Arena.ofShared();
+        MemorySegment stmt = arena.allocate(C_POINTER);
+        try (Arena a = Arena.ofConfined()) {
+            int state = DuckDbLib.duckdb_prepare(handle.get(C_POINTER, 0), a.allocateFrom(sql), stmt);
+            if (state != DuckDbLib.DuckDBSuccess()) {
+                MemorySegment err = DuckDbLib.duckdb_prepare_error(stmt.get(C_POINTER, 0));
+                String text = err.equals(MemorySegment.NULL) ? "unknown error" : err.reinterpret(Long.MAX_VALUE).getString(0);
+                DuckDbLib.duckdb_destroy_prepare(stmt);
+                arena.close();
+                throw new DuckDbException(text + " (query: " + abbreviate(sql) + ")");
+            }
+        }
+        return new PreparedQuery(this, arena, stmt, abbreviate(sql));
+    }
+
+    static QueryResult read(MemorySegment result, Arena a) {
         int cols = (int) DuckDbLib.duckdb_column_count(result);
         List<String> names = new ArrayList<>();
         int[] types = new int[cols];
@@ -126,6 +150,12 @@ public final class DuckConnection implements AutoCloseable {
         } else if (type == DuckDbLib.DUCKDB_TYPE_TIMESTAMP()) {
             long micros = data.getAtIndex(ValueLayout.JAVA_LONG, r);
             return LocalDateTime.ofEpochSecond(Math.floorDiv(micros, 1_000_000), (int) Math.floorMod(micros, 1_000_000) * 1000, ZoneOffset.UTC);
+        } else if (type == HUGEINT || type == UHUGEINT) {
+            // 128 bits: the low 64 (unsigned), then the high 64 (signed for HUGEINT)
+            long lo = data.getAtIndex(ValueLayout.JAVA_LONG, 2L * r);
+            long hi = data.getAtIndex(ValueLayout.JAVA_LONG, 2L * r + 1);
+            java.math.BigInteger high = type == HUGEINT ? java.math.BigInteger.valueOf(hi) : new java.math.BigInteger(Long.toUnsignedString(hi));
+            return high.shiftLeft(64).add(new java.math.BigInteger(Long.toUnsignedString(lo)));
         } else if (type == DuckDbLib.DUCKDB_TYPE_VARCHAR() || type == DuckDbLib.DUCKDB_TYPE_BLOB()) {
             byte[] b = stringBytes(data.asSlice(16L * r, 16));
             return type == DuckDbLib.DUCKDB_TYPE_VARCHAR() ? new String(b, StandardCharsets.UTF_8) : b;
@@ -143,6 +173,9 @@ public final class DuckConnection implements AutoCloseable {
         return ptr.toArray(ValueLayout.JAVA_BYTE);
     }
 
+    private static final int HUGEINT = 16; // DUCKDB_TYPE_HUGEINT
+    private static final int UHUGEINT = 32; // DUCKDB_TYPE_UHUGEINT
+
     static String typeName(int t) {
         return switch (t) {
             case 1 -> "BOOLEAN";
@@ -158,18 +191,23 @@ public final class DuckConnection implements AutoCloseable {
             case 11 -> "DOUBLE";
             case 12 -> "TIMESTAMP";
             case 13 -> "DATE";
+            case 14 -> "TIME";
+            case 15 -> "INTERVAL";
+            case 16 -> "HUGEINT";
+            case 19 -> "DECIMAL";
+            case 32 -> "UHUGEINT";
             case 17 -> "VARCHAR";
             case 18 -> "BLOB";
             default -> "TYPE#" + t;
         };
     }
 
-    private static String abbreviate(String sql) {
+    static String abbreviate(String sql) {
         String one = sql.strip().replaceAll("\\s+", " ");
         return one.length() <= 200 ? one : one.substring(0, 197) + "...";
     }
 
-    private void checkOpen() {
+    void checkOpen() {
         if (closed) {
             throw new IllegalStateException("this DuckDB connection is closed");
         }

@@ -30,11 +30,12 @@ class DuckDbTest {
             QueryResult r = c.query("""
                     SELECT true AS b, 7::TINYINT AS t, -300::SMALLINT AS s, 123456::INTEGER AS i, 1234567890123::BIGINT AS l,
                            1.5::FLOAT AS f, 2.25::DOUBLE AS d, 'short' AS v, 'a string longer than twelve bytes' AS w,
-                           DATE '2026-11-29' AS day, TIMESTAMP '2026-11-29 12:34:56.789' AS ts, NULL::INTEGER AS n, '\\x01\\x02'::BLOB AS blob
+                           DATE '2026-11-29' AS day, TIMESTAMP '2026-11-29 12:34:56.789' AS ts, NULL::INTEGER AS n, '\\x01\\x02'::BLOB AS blob,
+                           (-170141183460469231731687303715884105727)::HUGEINT AS h
                     """);
-            assertEquals(List.of("b", "t", "s", "i", "l", "f", "d", "v", "w", "day", "ts", "n", "blob"), r.columns());
+            assertEquals(List.of("b", "t", "s", "i", "l", "f", "d", "v", "w", "day", "ts", "n", "blob", "h"), r.columns());
             assertEquals(List.of("BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "FLOAT", "DOUBLE", "VARCHAR", "VARCHAR", "DATE",
-                    "TIMESTAMP", "INTEGER", "BLOB"), r.types());
+                    "TIMESTAMP", "INTEGER", "BLOB", "HUGEINT"), r.types());
             Object[] row = r.rows().get(0);
             assertEquals(true, row[0]);
             assertEquals((byte) 7, row[1]);
@@ -49,6 +50,7 @@ class DuckDbTest {
             assertEquals(LocalDateTime.of(2026, 11, 29, 12, 34, 56, 789_000_000), row[10]);
             assertNull(row[11]);
             assertArrayEquals(new byte[] {1, 2}, (byte[]) row[12]);
+            assertEquals(new java.math.BigInteger("-170141183460469231731687303715884105727"), row[13]);
         }
     }
 
@@ -77,6 +79,29 @@ class DuckDbTest {
         DuckDbException setting = assertThrows(DuckDbException.class, () -> DuckDb.inMemory(DuckDb.Config.defaults().with("no_such_setting", "1")));
         assertTrue(setting.getMessage().contains("no_such_setting"), setting.getMessage());
         assertThrows(IllegalArgumentException.class, () -> DuckDb.Config.defaults().threads(0));
+    }
+
+    @Test
+    void preparedQueriesRunWithNewParameters() {
+        try (DuckDb db = DuckDb.inMemory(DuckDb.Config.defaults()); DuckConnection c = db.connect()) {
+            c.query("CREATE TABLE t (k BIGINT, v VARCHAR, x DOUBLE, b BOOLEAN)");
+            try (PreparedQuery insert = c.prepare("INSERT INTO t VALUES (?, ?, ?, ?)")) {
+                assertEquals(4, insert.parameterCount());
+                for (int i = 0; i < 50; i++) {
+                    insert.execute(i, i % 3 == 0 ? null : "v" + i, i / 2.0, i % 2 == 0);
+                }
+                assertThrows(IllegalArgumentException.class, () -> insert.execute(1, "x"));
+                assertThrows(IllegalArgumentException.class, () -> insert.execute(1, new Object(), 1.0, true));
+            }
+            try (PreparedQuery q = c.prepare("SELECT count(*), sum(k), count(v) FROM t WHERE b = $1 AND x >= $2")) {
+                Object[] row = q.execute(true, 10.0).rows().get(0);
+                assertEquals(15L, row[0]); // k = 20, 22, ..., 48
+                assertEquals(java.math.BigInteger.valueOf(510), row[1]); // sum(BIGINT) is a HUGEINT
+                assertEquals(10L, row[2]); // the k divisible by 3 have no v
+            }
+            DuckDbException bad = assertThrows(DuckDbException.class, () -> c.prepare("SELECT * FROM missing WHERE a = ?"));
+            assertTrue(bad.getMessage().contains("missing"), bad.getMessage());
+        }
     }
 
     @Test

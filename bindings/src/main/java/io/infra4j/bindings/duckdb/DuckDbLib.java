@@ -210,6 +210,14 @@ public class DuckDbLib extends DuckDbLib$shared {
     public static final AddressLayout duckdb_connection = DuckDbLib.C_POINTER;
     /**
      * {@snippet lang=c :
+     * typedef struct _duckdb_prepared_statement {
+     *     void *internal_ptr;
+     * } *duckdb_prepared_statement
+     * }
+     */
+    public static final AddressLayout duckdb_prepared_statement = DuckDbLib.C_POINTER;
+    /**
+     * {@snippet lang=c :
      * typedef struct _duckdb_config {
      *     void *internal_ptr;
      * } *duckdb_config
@@ -887,6 +895,677 @@ public class DuckDbLib extends DuckDbLib$shared {
                 traceDowncall("duckdb_destroy_config", config);
             }
             mh$.invokeExact(config);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_prepare {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_prepare").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_prepare"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_prepare(duckdb_connection connection, const char *query, duckdb_prepared_statement *out_prepared_statement)
+     * }
+     */
+    public static FunctionDescriptor duckdb_prepare$descriptor() {
+        return duckdb_prepare.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_prepare(duckdb_connection connection, const char *query, duckdb_prepared_statement *out_prepared_statement)
+     * }
+     */
+    public static MethodHandle duckdb_prepare$handle() {
+        return duckdb_prepare.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_prepare(duckdb_connection connection, const char *query, duckdb_prepared_statement *out_prepared_statement)
+     * }
+     */
+    public static MemorySegment duckdb_prepare$address() {
+        return duckdb_prepare.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_state duckdb_prepare(duckdb_connection connection, const char *query, duckdb_prepared_statement *out_prepared_statement)
+     * }
+     */
+    public static int duckdb_prepare(MemorySegment connection, MemorySegment query, MemorySegment out_prepared_statement) {
+        var mh$ = duckdb_prepare.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_prepare", connection, query, out_prepared_statement);
+            }
+            return (int)mh$.invokeExact(connection, query, out_prepared_statement);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_destroy_prepare {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_destroy_prepare").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_destroy_prepare"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void duckdb_destroy_prepare(duckdb_prepared_statement *prepared_statement)
+     * }
+     */
+    public static FunctionDescriptor duckdb_destroy_prepare$descriptor() {
+        return duckdb_destroy_prepare.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void duckdb_destroy_prepare(duckdb_prepared_statement *prepared_statement)
+     * }
+     */
+    public static MethodHandle duckdb_destroy_prepare$handle() {
+        return duckdb_destroy_prepare.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void duckdb_destroy_prepare(duckdb_prepared_statement *prepared_statement)
+     * }
+     */
+    public static MemorySegment duckdb_destroy_prepare$address() {
+        return duckdb_destroy_prepare.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void duckdb_destroy_prepare(duckdb_prepared_statement *prepared_statement)
+     * }
+     */
+    public static void duckdb_destroy_prepare(MemorySegment prepared_statement) {
+        var mh$ = duckdb_destroy_prepare.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_destroy_prepare", prepared_statement);
+            }
+            mh$.invokeExact(prepared_statement);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_prepare_error {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_prepare_error").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_prepare_error"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * const char *duckdb_prepare_error(duckdb_prepared_statement prepared_statement)
+     * }
+     */
+    public static FunctionDescriptor duckdb_prepare_error$descriptor() {
+        return duckdb_prepare_error.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * const char *duckdb_prepare_error(duckdb_prepared_statement prepared_statement)
+     * }
+     */
+    public static MethodHandle duckdb_prepare_error$handle() {
+        return duckdb_prepare_error.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * const char *duckdb_prepare_error(duckdb_prepared_statement prepared_statement)
+     * }
+     */
+    public static MemorySegment duckdb_prepare_error$address() {
+        return duckdb_prepare_error.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * const char *duckdb_prepare_error(duckdb_prepared_statement prepared_statement)
+     * }
+     */
+    public static MemorySegment duckdb_prepare_error(MemorySegment prepared_statement) {
+        var mh$ = duckdb_prepare_error.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_prepare_error", prepared_statement);
+            }
+            return (MemorySegment)mh$.invokeExact(prepared_statement);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_nparams {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_LONG,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_nparams").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_nparams"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * idx_t duckdb_nparams(duckdb_prepared_statement prepared_statement)
+     * }
+     */
+    public static FunctionDescriptor duckdb_nparams$descriptor() {
+        return duckdb_nparams.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * idx_t duckdb_nparams(duckdb_prepared_statement prepared_statement)
+     * }
+     */
+    public static MethodHandle duckdb_nparams$handle() {
+        return duckdb_nparams.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * idx_t duckdb_nparams(duckdb_prepared_statement prepared_statement)
+     * }
+     */
+    public static MemorySegment duckdb_nparams$address() {
+        return duckdb_nparams.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * idx_t duckdb_nparams(duckdb_prepared_statement prepared_statement)
+     * }
+     */
+    public static long duckdb_nparams(MemorySegment prepared_statement) {
+        var mh$ = duckdb_nparams.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_nparams", prepared_statement);
+            }
+            return (long)mh$.invokeExact(prepared_statement);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_clear_bindings {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_clear_bindings").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_clear_bindings"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_clear_bindings(duckdb_prepared_statement prepared_statement)
+     * }
+     */
+    public static FunctionDescriptor duckdb_clear_bindings$descriptor() {
+        return duckdb_clear_bindings.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_clear_bindings(duckdb_prepared_statement prepared_statement)
+     * }
+     */
+    public static MethodHandle duckdb_clear_bindings$handle() {
+        return duckdb_clear_bindings.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_clear_bindings(duckdb_prepared_statement prepared_statement)
+     * }
+     */
+    public static MemorySegment duckdb_clear_bindings$address() {
+        return duckdb_clear_bindings.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_state duckdb_clear_bindings(duckdb_prepared_statement prepared_statement)
+     * }
+     */
+    public static int duckdb_clear_bindings(MemorySegment prepared_statement) {
+        var mh$ = duckdb_clear_bindings.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_clear_bindings", prepared_statement);
+            }
+            return (int)mh$.invokeExact(prepared_statement);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_bind_boolean {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_LONG,
+            DuckDbLib.C_BOOL
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_bind_boolean").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_bind_boolean"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_boolean(duckdb_prepared_statement prepared_statement, idx_t param_idx, bool val)
+     * }
+     */
+    public static FunctionDescriptor duckdb_bind_boolean$descriptor() {
+        return duckdb_bind_boolean.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_boolean(duckdb_prepared_statement prepared_statement, idx_t param_idx, bool val)
+     * }
+     */
+    public static MethodHandle duckdb_bind_boolean$handle() {
+        return duckdb_bind_boolean.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_boolean(duckdb_prepared_statement prepared_statement, idx_t param_idx, bool val)
+     * }
+     */
+    public static MemorySegment duckdb_bind_boolean$address() {
+        return duckdb_bind_boolean.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_boolean(duckdb_prepared_statement prepared_statement, idx_t param_idx, bool val)
+     * }
+     */
+    public static int duckdb_bind_boolean(MemorySegment prepared_statement, long param_idx, boolean val) {
+        var mh$ = duckdb_bind_boolean.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_bind_boolean", prepared_statement, param_idx, val);
+            }
+            return (int)mh$.invokeExact(prepared_statement, param_idx, val);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_bind_int64 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_LONG,
+            DuckDbLib.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_bind_int64").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_bind_int64"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_int64(duckdb_prepared_statement prepared_statement, idx_t param_idx, int64_t val)
+     * }
+     */
+    public static FunctionDescriptor duckdb_bind_int64$descriptor() {
+        return duckdb_bind_int64.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_int64(duckdb_prepared_statement prepared_statement, idx_t param_idx, int64_t val)
+     * }
+     */
+    public static MethodHandle duckdb_bind_int64$handle() {
+        return duckdb_bind_int64.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_int64(duckdb_prepared_statement prepared_statement, idx_t param_idx, int64_t val)
+     * }
+     */
+    public static MemorySegment duckdb_bind_int64$address() {
+        return duckdb_bind_int64.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_int64(duckdb_prepared_statement prepared_statement, idx_t param_idx, int64_t val)
+     * }
+     */
+    public static int duckdb_bind_int64(MemorySegment prepared_statement, long param_idx, long val) {
+        var mh$ = duckdb_bind_int64.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_bind_int64", prepared_statement, param_idx, val);
+            }
+            return (int)mh$.invokeExact(prepared_statement, param_idx, val);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_bind_double {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_LONG,
+            DuckDbLib.C_DOUBLE
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_bind_double").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_bind_double"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_double(duckdb_prepared_statement prepared_statement, idx_t param_idx, double val)
+     * }
+     */
+    public static FunctionDescriptor duckdb_bind_double$descriptor() {
+        return duckdb_bind_double.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_double(duckdb_prepared_statement prepared_statement, idx_t param_idx, double val)
+     * }
+     */
+    public static MethodHandle duckdb_bind_double$handle() {
+        return duckdb_bind_double.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_double(duckdb_prepared_statement prepared_statement, idx_t param_idx, double val)
+     * }
+     */
+    public static MemorySegment duckdb_bind_double$address() {
+        return duckdb_bind_double.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_double(duckdb_prepared_statement prepared_statement, idx_t param_idx, double val)
+     * }
+     */
+    public static int duckdb_bind_double(MemorySegment prepared_statement, long param_idx, double val) {
+        var mh$ = duckdb_bind_double.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_bind_double", prepared_statement, param_idx, val);
+            }
+            return (int)mh$.invokeExact(prepared_statement, param_idx, val);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_bind_varchar {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_LONG,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_bind_varchar").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_bind_varchar"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_varchar(duckdb_prepared_statement prepared_statement, idx_t param_idx, const char *val)
+     * }
+     */
+    public static FunctionDescriptor duckdb_bind_varchar$descriptor() {
+        return duckdb_bind_varchar.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_varchar(duckdb_prepared_statement prepared_statement, idx_t param_idx, const char *val)
+     * }
+     */
+    public static MethodHandle duckdb_bind_varchar$handle() {
+        return duckdb_bind_varchar.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_varchar(duckdb_prepared_statement prepared_statement, idx_t param_idx, const char *val)
+     * }
+     */
+    public static MemorySegment duckdb_bind_varchar$address() {
+        return duckdb_bind_varchar.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_varchar(duckdb_prepared_statement prepared_statement, idx_t param_idx, const char *val)
+     * }
+     */
+    public static int duckdb_bind_varchar(MemorySegment prepared_statement, long param_idx, MemorySegment val) {
+        var mh$ = duckdb_bind_varchar.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_bind_varchar", prepared_statement, param_idx, val);
+            }
+            return (int)mh$.invokeExact(prepared_statement, param_idx, val);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_bind_null {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_bind_null").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_bind_null"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_null(duckdb_prepared_statement prepared_statement, idx_t param_idx)
+     * }
+     */
+    public static FunctionDescriptor duckdb_bind_null$descriptor() {
+        return duckdb_bind_null.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_null(duckdb_prepared_statement prepared_statement, idx_t param_idx)
+     * }
+     */
+    public static MethodHandle duckdb_bind_null$handle() {
+        return duckdb_bind_null.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_null(duckdb_prepared_statement prepared_statement, idx_t param_idx)
+     * }
+     */
+    public static MemorySegment duckdb_bind_null$address() {
+        return duckdb_bind_null.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_state duckdb_bind_null(duckdb_prepared_statement prepared_statement, idx_t param_idx)
+     * }
+     */
+    public static int duckdb_bind_null(MemorySegment prepared_statement, long param_idx) {
+        var mh$ = duckdb_bind_null.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_bind_null", prepared_statement, param_idx);
+            }
+            return (int)mh$.invokeExact(prepared_statement, param_idx);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_execute_prepared {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_execute_prepared").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_execute_prepared"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_execute_prepared(duckdb_prepared_statement prepared_statement, duckdb_result *out_result)
+     * }
+     */
+    public static FunctionDescriptor duckdb_execute_prepared$descriptor() {
+        return duckdb_execute_prepared.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_execute_prepared(duckdb_prepared_statement prepared_statement, duckdb_result *out_result)
+     * }
+     */
+    public static MethodHandle duckdb_execute_prepared$handle() {
+        return duckdb_execute_prepared.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_execute_prepared(duckdb_prepared_statement prepared_statement, duckdb_result *out_result)
+     * }
+     */
+    public static MemorySegment duckdb_execute_prepared$address() {
+        return duckdb_execute_prepared.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_state duckdb_execute_prepared(duckdb_prepared_statement prepared_statement, duckdb_result *out_result)
+     * }
+     */
+    public static int duckdb_execute_prepared(MemorySegment prepared_statement, MemorySegment out_result) {
+        var mh$ = duckdb_execute_prepared.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_execute_prepared", prepared_statement, out_result);
+            }
+            return (int)mh$.invokeExact(prepared_statement, out_result);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
