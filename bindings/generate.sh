@@ -124,7 +124,7 @@ for lib in $wanted; do
       # own libhf3fs_api_shared.so, looked up by name where the system's loader finds it.
       generate io.infra4j.bindings.usrbio UsrbioLib usrbio.txt "$root/native-src/include/infra4j/usrbio.h" "" \
         "$root/native-src/include"
-      library=hf3fs_api_shared generate io.infra4j.bindings.hf3fs Hf3fsLib usrbio.txt "$root/native-src/include/infra4j/usrbio.h" "" \
+      library=hf3fs_api_shared generate io.infra4j.bindings.hf3fs Hf3fsLib hf3fs.txt "$root/native-src/include/infra4j/usrbio.h" "" \
         "$root/native-src/include" ;;
     nccl)
       nccl=$(nccl_include)
