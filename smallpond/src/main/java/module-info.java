@@ -5,6 +5,9 @@
 module io.infra4j.smallpond {
     requires transitive io.infra4j.memory;
     requires duckdb.jdbc; // for its native library only
+    // The library's JNI_OnLoad resolves java.sql classes (SQLException, ...): without this module in the
+    // graph, loading it fails with NoClassDefFoundError when nothing else pulls java.sql in.
+    requires java.sql;
 
     exports io.infra4j.smallpond;
 }
