@@ -1,10 +1,13 @@
 /**
  * smallpond for Java: DuckDB's C API through FFM ({@link io.infra4j.smallpond.DuckDb}), with the native
- * library the Maven jar {@code org.duckdb:duckdb_jdbc} carries (its JDBC classes are not used).
+ * library the Maven jar {@code org.duckdb:duckdb_jdbc} carries (its JDBC classes are not used); and a pure-Java
+ * GraySort record generator and validator ({@link io.infra4j.smallpond.graysort.GensortGenerator},
+ * {@link io.infra4j.smallpond.graysort.SortValidator}).
  */
 module io.infra4j.smallpond {
     requires transitive io.infra4j.memory;
     requires duckdb.jdbc; // for its native library only
 
     exports io.infra4j.smallpond;
+    exports io.infra4j.smallpond.graysort;
 }
