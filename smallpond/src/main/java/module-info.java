@@ -1,6 +1,8 @@
 /**
  * smallpond for Java: DuckDB's C API through FFM ({@link io.infra4j.smallpond.DuckDb}), with the native
- * library the Maven jar {@code org.duckdb:duckdb_jdbc} carries (its JDBC classes are not used).
+ * library the Maven jar {@code org.duckdb:duckdb_jdbc} carries (its JDBC classes are not used); and a pure-Java
+ * GraySort record generator and validator ({@link io.infra4j.smallpond.graysort.GensortGenerator},
+ * {@link io.infra4j.smallpond.graysort.SortValidator}).
  */
 module io.infra4j.smallpond {
     requires transitive io.infra4j.memory;
@@ -10,4 +12,5 @@ module io.infra4j.smallpond {
     requires java.sql;
 
     exports io.infra4j.smallpond;
+    exports io.infra4j.smallpond.graysort;
 }
