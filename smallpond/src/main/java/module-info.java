@@ -12,5 +12,6 @@ module io.infra4j.smallpond {
     requires java.sql;
 
     exports io.infra4j.smallpond;
+    exports io.infra4j.smallpond.arrow;
     exports io.infra4j.smallpond.graysort;
 }

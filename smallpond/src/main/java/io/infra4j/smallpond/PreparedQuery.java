@@ -40,6 +40,7 @@ public final class PreparedQuery implements AutoCloseable {
     /** Binds {@code params} in order and runs the statement; the result is read whole. */
     public QueryResult execute(Object... params) {
         checkOpen();
+        connection.flushAppends();
         int n = parameterCount();
         if (params == null || params.length != n) {
             throw new IllegalArgumentException("params: the query takes " + n + " parameter(s), got " + (params == null ? "null" : params.length)

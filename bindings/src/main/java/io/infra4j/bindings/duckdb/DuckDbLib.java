@@ -174,6 +174,33 @@ public class DuckDbLib extends DuckDbLib$shared {
     public static int DUCKDB_TYPE_DATE() {
         return DUCKDB_TYPE_DATE;
     }
+    private static final int DUCKDB_TYPE_TIME = (int)14L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_TIME = 14
+     * }
+     */
+    public static int DUCKDB_TYPE_TIME() {
+        return DUCKDB_TYPE_TIME;
+    }
+    private static final int DUCKDB_TYPE_INTERVAL = (int)15L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_INTERVAL = 15
+     * }
+     */
+    public static int DUCKDB_TYPE_INTERVAL() {
+        return DUCKDB_TYPE_INTERVAL;
+    }
+    private static final int DUCKDB_TYPE_HUGEINT = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_HUGEINT = 16
+     * }
+     */
+    public static int DUCKDB_TYPE_HUGEINT() {
+        return DUCKDB_TYPE_HUGEINT;
+    }
     private static final int DUCKDB_TYPE_VARCHAR = (int)17L;
     /**
      * {@snippet lang=c :
@@ -191,6 +218,150 @@ public class DuckDbLib extends DuckDbLib$shared {
      */
     public static int DUCKDB_TYPE_BLOB() {
         return DUCKDB_TYPE_BLOB;
+    }
+    private static final int DUCKDB_TYPE_DECIMAL = (int)19L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_DECIMAL = 19
+     * }
+     */
+    public static int DUCKDB_TYPE_DECIMAL() {
+        return DUCKDB_TYPE_DECIMAL;
+    }
+    private static final int DUCKDB_TYPE_TIMESTAMP_S = (int)20L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_TIMESTAMP_S = 20
+     * }
+     */
+    public static int DUCKDB_TYPE_TIMESTAMP_S() {
+        return DUCKDB_TYPE_TIMESTAMP_S;
+    }
+    private static final int DUCKDB_TYPE_TIMESTAMP_MS = (int)21L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_TIMESTAMP_MS = 21
+     * }
+     */
+    public static int DUCKDB_TYPE_TIMESTAMP_MS() {
+        return DUCKDB_TYPE_TIMESTAMP_MS;
+    }
+    private static final int DUCKDB_TYPE_TIMESTAMP_NS = (int)22L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_TIMESTAMP_NS = 22
+     * }
+     */
+    public static int DUCKDB_TYPE_TIMESTAMP_NS() {
+        return DUCKDB_TYPE_TIMESTAMP_NS;
+    }
+    private static final int DUCKDB_TYPE_ENUM = (int)23L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_ENUM = 23
+     * }
+     */
+    public static int DUCKDB_TYPE_ENUM() {
+        return DUCKDB_TYPE_ENUM;
+    }
+    private static final int DUCKDB_TYPE_LIST = (int)24L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_LIST = 24
+     * }
+     */
+    public static int DUCKDB_TYPE_LIST() {
+        return DUCKDB_TYPE_LIST;
+    }
+    private static final int DUCKDB_TYPE_STRUCT = (int)25L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_STRUCT = 25
+     * }
+     */
+    public static int DUCKDB_TYPE_STRUCT() {
+        return DUCKDB_TYPE_STRUCT;
+    }
+    private static final int DUCKDB_TYPE_MAP = (int)26L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_MAP = 26
+     * }
+     */
+    public static int DUCKDB_TYPE_MAP() {
+        return DUCKDB_TYPE_MAP;
+    }
+    private static final int DUCKDB_TYPE_UUID = (int)27L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_UUID = 27
+     * }
+     */
+    public static int DUCKDB_TYPE_UUID() {
+        return DUCKDB_TYPE_UUID;
+    }
+    private static final int DUCKDB_TYPE_UNION = (int)28L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_UNION = 28
+     * }
+     */
+    public static int DUCKDB_TYPE_UNION() {
+        return DUCKDB_TYPE_UNION;
+    }
+    private static final int DUCKDB_TYPE_BIT = (int)29L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_BIT = 29
+     * }
+     */
+    public static int DUCKDB_TYPE_BIT() {
+        return DUCKDB_TYPE_BIT;
+    }
+    private static final int DUCKDB_TYPE_TIME_TZ = (int)30L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_TIME_TZ = 30
+     * }
+     */
+    public static int DUCKDB_TYPE_TIME_TZ() {
+        return DUCKDB_TYPE_TIME_TZ;
+    }
+    private static final int DUCKDB_TYPE_TIMESTAMP_TZ = (int)31L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_TIMESTAMP_TZ = 31
+     * }
+     */
+    public static int DUCKDB_TYPE_TIMESTAMP_TZ() {
+        return DUCKDB_TYPE_TIMESTAMP_TZ;
+    }
+    private static final int DUCKDB_TYPE_UHUGEINT = (int)32L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_UHUGEINT = 32
+     * }
+     */
+    public static int DUCKDB_TYPE_UHUGEINT() {
+        return DUCKDB_TYPE_UHUGEINT;
+    }
+    private static final int DUCKDB_TYPE_ARRAY = (int)33L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_ARRAY = 33
+     * }
+     */
+    public static int DUCKDB_TYPE_ARRAY() {
+        return DUCKDB_TYPE_ARRAY;
+    }
+    private static final int DUCKDB_TYPE_SQLNULL = (int)36L;
+    /**
+     * {@snippet lang=c :
+     * enum DUCKDB_TYPE.DUCKDB_TYPE_SQLNULL = 36
+     * }
+     */
+    public static int DUCKDB_TYPE_SQLNULL() {
+        return DUCKDB_TYPE_SQLNULL;
     }
     /**
      * {@snippet lang=c :
@@ -218,12 +389,28 @@ public class DuckDbLib extends DuckDbLib$shared {
     public static final AddressLayout duckdb_prepared_statement = DuckDbLib.C_POINTER;
     /**
      * {@snippet lang=c :
+     * typedef struct _duckdb_appender {
+     *     void *internal_ptr;
+     * } *duckdb_appender
+     * }
+     */
+    public static final AddressLayout duckdb_appender = DuckDbLib.C_POINTER;
+    /**
+     * {@snippet lang=c :
      * typedef struct _duckdb_config {
      *     void *internal_ptr;
      * } *duckdb_config
      * }
      */
     public static final AddressLayout duckdb_config = DuckDbLib.C_POINTER;
+    /**
+     * {@snippet lang=c :
+     * typedef struct _duckdb_logical_type {
+     *     void *internal_ptr;
+     * } *duckdb_logical_type
+     * }
+     */
+    public static final AddressLayout duckdb_logical_type = DuckDbLib.C_POINTER;
     /**
      * {@snippet lang=c :
      * typedef struct _duckdb_data_chunk {
@@ -234,12 +421,711 @@ public class DuckDbLib extends DuckDbLib$shared {
     public static final AddressLayout duckdb_data_chunk = DuckDbLib.C_POINTER;
     /**
      * {@snippet lang=c :
+     * typedef struct _duckdb_error_data {
+     *     void *internal_ptr;
+     * } *duckdb_error_data
+     * }
+     */
+    public static final AddressLayout duckdb_error_data = DuckDbLib.C_POINTER;
+    /**
+     * {@snippet lang=c :
      * typedef struct _duckdb_vector {
      *     void *internal_ptr;
      * } *duckdb_vector
      * }
      */
     public static final AddressLayout duckdb_vector = DuckDbLib.C_POINTER;
+    /**
+     * {@snippet lang=c :
+     * typedef struct _duckdb_arrow_options {
+     *     void *internal_ptr;
+     * } *duckdb_arrow_options
+     * }
+     */
+    public static final AddressLayout duckdb_arrow_options = DuckDbLib.C_POINTER;
+    /**
+     * {@snippet lang=c :
+     * typedef struct _duckdb_arrow_converted_schema {
+     *     void *internal_ptr;
+     * } *duckdb_arrow_converted_schema
+     * }
+     */
+    public static final AddressLayout duckdb_arrow_converted_schema = DuckDbLib.C_POINTER;
+
+    private static class duckdb_appender_create_ext {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_appender_create_ext").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_appender_create_ext"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_appender_create_ext(duckdb_connection connection, const char *catalog, const char *schema, const char *table, duckdb_appender *out_appender)
+     * }
+     */
+    public static FunctionDescriptor duckdb_appender_create_ext$descriptor() {
+        return duckdb_appender_create_ext.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_appender_create_ext(duckdb_connection connection, const char *catalog, const char *schema, const char *table, duckdb_appender *out_appender)
+     * }
+     */
+    public static MethodHandle duckdb_appender_create_ext$handle() {
+        return duckdb_appender_create_ext.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_appender_create_ext(duckdb_connection connection, const char *catalog, const char *schema, const char *table, duckdb_appender *out_appender)
+     * }
+     */
+    public static MemorySegment duckdb_appender_create_ext$address() {
+        return duckdb_appender_create_ext.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_state duckdb_appender_create_ext(duckdb_connection connection, const char *catalog, const char *schema, const char *table, duckdb_appender *out_appender)
+     * }
+     */
+    public static int duckdb_appender_create_ext(MemorySegment connection, MemorySegment catalog, MemorySegment schema, MemorySegment table, MemorySegment out_appender) {
+        var mh$ = duckdb_appender_create_ext.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_appender_create_ext", connection, catalog, schema, table, out_appender);
+            }
+            return (int)mh$.invokeExact(connection, catalog, schema, table, out_appender);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_appender_error_data {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_appender_error_data").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_appender_error_data"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_appender_error_data(duckdb_appender appender)
+     * }
+     */
+    public static FunctionDescriptor duckdb_appender_error_data$descriptor() {
+        return duckdb_appender_error_data.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_appender_error_data(duckdb_appender appender)
+     * }
+     */
+    public static MethodHandle duckdb_appender_error_data$handle() {
+        return duckdb_appender_error_data.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_appender_error_data(duckdb_appender appender)
+     * }
+     */
+    public static MemorySegment duckdb_appender_error_data$address() {
+        return duckdb_appender_error_data.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_appender_error_data(duckdb_appender appender)
+     * }
+     */
+    public static MemorySegment duckdb_appender_error_data(MemorySegment appender) {
+        var mh$ = duckdb_appender_error_data.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_appender_error_data", appender);
+            }
+            return (MemorySegment)mh$.invokeExact(appender);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_appender_flush {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_appender_flush").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_appender_flush"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_appender_flush(duckdb_appender appender)
+     * }
+     */
+    public static FunctionDescriptor duckdb_appender_flush$descriptor() {
+        return duckdb_appender_flush.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_appender_flush(duckdb_appender appender)
+     * }
+     */
+    public static MethodHandle duckdb_appender_flush$handle() {
+        return duckdb_appender_flush.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_appender_flush(duckdb_appender appender)
+     * }
+     */
+    public static MemorySegment duckdb_appender_flush$address() {
+        return duckdb_appender_flush.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_state duckdb_appender_flush(duckdb_appender appender)
+     * }
+     */
+    public static int duckdb_appender_flush(MemorySegment appender) {
+        var mh$ = duckdb_appender_flush.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_appender_flush", appender);
+            }
+            return (int)mh$.invokeExact(appender);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_appender_close {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_appender_close").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_appender_close"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_appender_close(duckdb_appender appender)
+     * }
+     */
+    public static FunctionDescriptor duckdb_appender_close$descriptor() {
+        return duckdb_appender_close.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_appender_close(duckdb_appender appender)
+     * }
+     */
+    public static MethodHandle duckdb_appender_close$handle() {
+        return duckdb_appender_close.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_appender_close(duckdb_appender appender)
+     * }
+     */
+    public static MemorySegment duckdb_appender_close$address() {
+        return duckdb_appender_close.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_state duckdb_appender_close(duckdb_appender appender)
+     * }
+     */
+    public static int duckdb_appender_close(MemorySegment appender) {
+        var mh$ = duckdb_appender_close.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_appender_close", appender);
+            }
+            return (int)mh$.invokeExact(appender);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_appender_destroy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_appender_destroy").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_appender_destroy"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_appender_destroy(duckdb_appender *appender)
+     * }
+     */
+    public static FunctionDescriptor duckdb_appender_destroy$descriptor() {
+        return duckdb_appender_destroy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_appender_destroy(duckdb_appender *appender)
+     * }
+     */
+    public static MethodHandle duckdb_appender_destroy$handle() {
+        return duckdb_appender_destroy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_appender_destroy(duckdb_appender *appender)
+     * }
+     */
+    public static MemorySegment duckdb_appender_destroy$address() {
+        return duckdb_appender_destroy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_state duckdb_appender_destroy(duckdb_appender *appender)
+     * }
+     */
+    public static int duckdb_appender_destroy(MemorySegment appender) {
+        var mh$ = duckdb_appender_destroy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_appender_destroy", appender);
+            }
+            return (int)mh$.invokeExact(appender);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_append_data_chunk {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_append_data_chunk").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_append_data_chunk"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_append_data_chunk(duckdb_appender appender, duckdb_data_chunk chunk)
+     * }
+     */
+    public static FunctionDescriptor duckdb_append_data_chunk$descriptor() {
+        return duckdb_append_data_chunk.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_append_data_chunk(duckdb_appender appender, duckdb_data_chunk chunk)
+     * }
+     */
+    public static MethodHandle duckdb_append_data_chunk$handle() {
+        return duckdb_append_data_chunk.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_state duckdb_append_data_chunk(duckdb_appender appender, duckdb_data_chunk chunk)
+     * }
+     */
+    public static MemorySegment duckdb_append_data_chunk$address() {
+        return duckdb_append_data_chunk.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_state duckdb_append_data_chunk(duckdb_appender appender, duckdb_data_chunk chunk)
+     * }
+     */
+    public static int duckdb_append_data_chunk(MemorySegment appender, MemorySegment chunk) {
+        var mh$ = duckdb_append_data_chunk.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_append_data_chunk", appender, chunk);
+            }
+            return (int)mh$.invokeExact(appender, chunk);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_to_arrow_schema {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_LONG,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_to_arrow_schema").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_to_arrow_schema"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_to_arrow_schema(duckdb_arrow_options arrow_options, duckdb_logical_type *types, const char **names, idx_t column_count, struct ArrowSchema *out_schema)
+     * }
+     */
+    public static FunctionDescriptor duckdb_to_arrow_schema$descriptor() {
+        return duckdb_to_arrow_schema.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_to_arrow_schema(duckdb_arrow_options arrow_options, duckdb_logical_type *types, const char **names, idx_t column_count, struct ArrowSchema *out_schema)
+     * }
+     */
+    public static MethodHandle duckdb_to_arrow_schema$handle() {
+        return duckdb_to_arrow_schema.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_to_arrow_schema(duckdb_arrow_options arrow_options, duckdb_logical_type *types, const char **names, idx_t column_count, struct ArrowSchema *out_schema)
+     * }
+     */
+    public static MemorySegment duckdb_to_arrow_schema$address() {
+        return duckdb_to_arrow_schema.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_to_arrow_schema(duckdb_arrow_options arrow_options, duckdb_logical_type *types, const char **names, idx_t column_count, struct ArrowSchema *out_schema)
+     * }
+     */
+    public static MemorySegment duckdb_to_arrow_schema(MemorySegment arrow_options, MemorySegment types, MemorySegment names, long column_count, MemorySegment out_schema) {
+        var mh$ = duckdb_to_arrow_schema.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_to_arrow_schema", arrow_options, types, names, column_count, out_schema);
+            }
+            return (MemorySegment)mh$.invokeExact(arrow_options, types, names, column_count, out_schema);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_data_chunk_to_arrow {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_data_chunk_to_arrow").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_data_chunk_to_arrow"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_data_chunk_to_arrow(duckdb_arrow_options arrow_options, duckdb_data_chunk chunk, struct ArrowArray *out_arrow_array)
+     * }
+     */
+    public static FunctionDescriptor duckdb_data_chunk_to_arrow$descriptor() {
+        return duckdb_data_chunk_to_arrow.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_data_chunk_to_arrow(duckdb_arrow_options arrow_options, duckdb_data_chunk chunk, struct ArrowArray *out_arrow_array)
+     * }
+     */
+    public static MethodHandle duckdb_data_chunk_to_arrow$handle() {
+        return duckdb_data_chunk_to_arrow.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_data_chunk_to_arrow(duckdb_arrow_options arrow_options, duckdb_data_chunk chunk, struct ArrowArray *out_arrow_array)
+     * }
+     */
+    public static MemorySegment duckdb_data_chunk_to_arrow$address() {
+        return duckdb_data_chunk_to_arrow.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_data_chunk_to_arrow(duckdb_arrow_options arrow_options, duckdb_data_chunk chunk, struct ArrowArray *out_arrow_array)
+     * }
+     */
+    public static MemorySegment duckdb_data_chunk_to_arrow(MemorySegment arrow_options, MemorySegment chunk, MemorySegment out_arrow_array) {
+        var mh$ = duckdb_data_chunk_to_arrow.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_data_chunk_to_arrow", arrow_options, chunk, out_arrow_array);
+            }
+            return (MemorySegment)mh$.invokeExact(arrow_options, chunk, out_arrow_array);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_schema_from_arrow {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_schema_from_arrow").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_schema_from_arrow"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_schema_from_arrow(duckdb_connection connection, struct ArrowSchema *schema, duckdb_arrow_converted_schema *out_types)
+     * }
+     */
+    public static FunctionDescriptor duckdb_schema_from_arrow$descriptor() {
+        return duckdb_schema_from_arrow.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_schema_from_arrow(duckdb_connection connection, struct ArrowSchema *schema, duckdb_arrow_converted_schema *out_types)
+     * }
+     */
+    public static MethodHandle duckdb_schema_from_arrow$handle() {
+        return duckdb_schema_from_arrow.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_schema_from_arrow(duckdb_connection connection, struct ArrowSchema *schema, duckdb_arrow_converted_schema *out_types)
+     * }
+     */
+    public static MemorySegment duckdb_schema_from_arrow$address() {
+        return duckdb_schema_from_arrow.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_schema_from_arrow(duckdb_connection connection, struct ArrowSchema *schema, duckdb_arrow_converted_schema *out_types)
+     * }
+     */
+    public static MemorySegment duckdb_schema_from_arrow(MemorySegment connection, MemorySegment schema, MemorySegment out_types) {
+        var mh$ = duckdb_schema_from_arrow.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_schema_from_arrow", connection, schema, out_types);
+            }
+            return (MemorySegment)mh$.invokeExact(connection, schema, out_types);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_data_chunk_from_arrow {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_data_chunk_from_arrow").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_data_chunk_from_arrow"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_data_chunk_from_arrow(duckdb_connection connection, struct ArrowArray *arrow_array, duckdb_arrow_converted_schema converted_schema, duckdb_data_chunk *out_chunk)
+     * }
+     */
+    public static FunctionDescriptor duckdb_data_chunk_from_arrow$descriptor() {
+        return duckdb_data_chunk_from_arrow.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_data_chunk_from_arrow(duckdb_connection connection, struct ArrowArray *arrow_array, duckdb_arrow_converted_schema converted_schema, duckdb_data_chunk *out_chunk)
+     * }
+     */
+    public static MethodHandle duckdb_data_chunk_from_arrow$handle() {
+        return duckdb_data_chunk_from_arrow.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_data_chunk_from_arrow(duckdb_connection connection, struct ArrowArray *arrow_array, duckdb_arrow_converted_schema converted_schema, duckdb_data_chunk *out_chunk)
+     * }
+     */
+    public static MemorySegment duckdb_data_chunk_from_arrow$address() {
+        return duckdb_data_chunk_from_arrow.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_error_data duckdb_data_chunk_from_arrow(duckdb_connection connection, struct ArrowArray *arrow_array, duckdb_arrow_converted_schema converted_schema, duckdb_data_chunk *out_chunk)
+     * }
+     */
+    public static MemorySegment duckdb_data_chunk_from_arrow(MemorySegment connection, MemorySegment arrow_array, MemorySegment converted_schema, MemorySegment out_chunk) {
+        var mh$ = duckdb_data_chunk_from_arrow.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_data_chunk_from_arrow", connection, arrow_array, converted_schema, out_chunk);
+            }
+            return (MemorySegment)mh$.invokeExact(connection, arrow_array, converted_schema, out_chunk);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_destroy_arrow_converted_schema {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_destroy_arrow_converted_schema").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_destroy_arrow_converted_schema"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void duckdb_destroy_arrow_converted_schema(duckdb_arrow_converted_schema *arrow_converted_schema)
+     * }
+     */
+    public static FunctionDescriptor duckdb_destroy_arrow_converted_schema$descriptor() {
+        return duckdb_destroy_arrow_converted_schema.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void duckdb_destroy_arrow_converted_schema(duckdb_arrow_converted_schema *arrow_converted_schema)
+     * }
+     */
+    public static MethodHandle duckdb_destroy_arrow_converted_schema$handle() {
+        return duckdb_destroy_arrow_converted_schema.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void duckdb_destroy_arrow_converted_schema(duckdb_arrow_converted_schema *arrow_converted_schema)
+     * }
+     */
+    public static MemorySegment duckdb_destroy_arrow_converted_schema$address() {
+        return duckdb_destroy_arrow_converted_schema.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void duckdb_destroy_arrow_converted_schema(duckdb_arrow_converted_schema *arrow_converted_schema)
+     * }
+     */
+    public static void duckdb_destroy_arrow_converted_schema(MemorySegment arrow_converted_schema) {
+        var mh$ = duckdb_destroy_arrow_converted_schema.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_destroy_arrow_converted_schema", arrow_converted_schema);
+            }
+            mh$.invokeExact(arrow_converted_schema);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 
     private static class duckdb_connect {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -361,6 +1247,125 @@ public class DuckDbLib extends DuckDbLib$shared {
         }
     }
 
+    private static class duckdb_connection_get_arrow_options {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_connection_get_arrow_options").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_connection_get_arrow_options"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void duckdb_connection_get_arrow_options(duckdb_connection connection, duckdb_arrow_options *out_arrow_options)
+     * }
+     */
+    public static FunctionDescriptor duckdb_connection_get_arrow_options$descriptor() {
+        return duckdb_connection_get_arrow_options.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void duckdb_connection_get_arrow_options(duckdb_connection connection, duckdb_arrow_options *out_arrow_options)
+     * }
+     */
+    public static MethodHandle duckdb_connection_get_arrow_options$handle() {
+        return duckdb_connection_get_arrow_options.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void duckdb_connection_get_arrow_options(duckdb_connection connection, duckdb_arrow_options *out_arrow_options)
+     * }
+     */
+    public static MemorySegment duckdb_connection_get_arrow_options$address() {
+        return duckdb_connection_get_arrow_options.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void duckdb_connection_get_arrow_options(duckdb_connection connection, duckdb_arrow_options *out_arrow_options)
+     * }
+     */
+    public static void duckdb_connection_get_arrow_options(MemorySegment connection, MemorySegment out_arrow_options) {
+        var mh$ = duckdb_connection_get_arrow_options.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_connection_get_arrow_options", connection, out_arrow_options);
+            }
+            mh$.invokeExact(connection, out_arrow_options);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_destroy_arrow_options {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_destroy_arrow_options").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_destroy_arrow_options"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void duckdb_destroy_arrow_options(duckdb_arrow_options *arrow_options)
+     * }
+     */
+    public static FunctionDescriptor duckdb_destroy_arrow_options$descriptor() {
+        return duckdb_destroy_arrow_options.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void duckdb_destroy_arrow_options(duckdb_arrow_options *arrow_options)
+     * }
+     */
+    public static MethodHandle duckdb_destroy_arrow_options$handle() {
+        return duckdb_destroy_arrow_options.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void duckdb_destroy_arrow_options(duckdb_arrow_options *arrow_options)
+     * }
+     */
+    public static MemorySegment duckdb_destroy_arrow_options$address() {
+        return duckdb_destroy_arrow_options.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void duckdb_destroy_arrow_options(duckdb_arrow_options *arrow_options)
+     * }
+     */
+    public static void duckdb_destroy_arrow_options(MemorySegment arrow_options) {
+        var mh$ = duckdb_destroy_arrow_options.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_destroy_arrow_options", arrow_options);
+            }
+            mh$.invokeExact(arrow_options);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class duckdb_destroy_data_chunk {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
             DuckDbLib.C_POINTER
@@ -413,6 +1418,66 @@ public class DuckDbLib extends DuckDbLib$shared {
                 traceDowncall("duckdb_destroy_data_chunk", chunk);
             }
             mh$.invokeExact(chunk);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_data_chunk_get_column_count {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_LONG,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_data_chunk_get_column_count").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_data_chunk_get_column_count"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * idx_t duckdb_data_chunk_get_column_count(duckdb_data_chunk chunk)
+     * }
+     */
+    public static FunctionDescriptor duckdb_data_chunk_get_column_count$descriptor() {
+        return duckdb_data_chunk_get_column_count.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * idx_t duckdb_data_chunk_get_column_count(duckdb_data_chunk chunk)
+     * }
+     */
+    public static MethodHandle duckdb_data_chunk_get_column_count$handle() {
+        return duckdb_data_chunk_get_column_count.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * idx_t duckdb_data_chunk_get_column_count(duckdb_data_chunk chunk)
+     * }
+     */
+    public static MemorySegment duckdb_data_chunk_get_column_count$address() {
+        return duckdb_data_chunk_get_column_count.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * idx_t duckdb_data_chunk_get_column_count(duckdb_data_chunk chunk)
+     * }
+     */
+    public static long duckdb_data_chunk_get_column_count(MemorySegment chunk) {
+        var mh$ = duckdb_data_chunk_get_column_count.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_data_chunk_get_column_count", chunk);
+            }
+            return (long)mh$.invokeExact(chunk);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -895,6 +1960,848 @@ public class DuckDbLib extends DuckDbLib$shared {
                 traceDowncall("duckdb_destroy_config", config);
             }
             mh$.invokeExact(config);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_get_type_id {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_get_type_id").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_get_type_id"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_type duckdb_get_type_id(duckdb_logical_type type)
+     * }
+     */
+    public static FunctionDescriptor duckdb_get_type_id$descriptor() {
+        return duckdb_get_type_id.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_type duckdb_get_type_id(duckdb_logical_type type)
+     * }
+     */
+    public static MethodHandle duckdb_get_type_id$handle() {
+        return duckdb_get_type_id.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_type duckdb_get_type_id(duckdb_logical_type type)
+     * }
+     */
+    public static MemorySegment duckdb_get_type_id$address() {
+        return duckdb_get_type_id.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_type duckdb_get_type_id(duckdb_logical_type type)
+     * }
+     */
+    public static int duckdb_get_type_id(MemorySegment type) {
+        var mh$ = duckdb_get_type_id.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_get_type_id", type);
+            }
+            return (int)mh$.invokeExact(type);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_decimal_width {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_CHAR,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_decimal_width").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_decimal_width"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * uint8_t duckdb_decimal_width(duckdb_logical_type type)
+     * }
+     */
+    public static FunctionDescriptor duckdb_decimal_width$descriptor() {
+        return duckdb_decimal_width.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * uint8_t duckdb_decimal_width(duckdb_logical_type type)
+     * }
+     */
+    public static MethodHandle duckdb_decimal_width$handle() {
+        return duckdb_decimal_width.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * uint8_t duckdb_decimal_width(duckdb_logical_type type)
+     * }
+     */
+    public static MemorySegment duckdb_decimal_width$address() {
+        return duckdb_decimal_width.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * uint8_t duckdb_decimal_width(duckdb_logical_type type)
+     * }
+     */
+    public static byte duckdb_decimal_width(MemorySegment type) {
+        var mh$ = duckdb_decimal_width.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_decimal_width", type);
+            }
+            return (byte)mh$.invokeExact(type);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_decimal_scale {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_CHAR,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_decimal_scale").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_decimal_scale"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * uint8_t duckdb_decimal_scale(duckdb_logical_type type)
+     * }
+     */
+    public static FunctionDescriptor duckdb_decimal_scale$descriptor() {
+        return duckdb_decimal_scale.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * uint8_t duckdb_decimal_scale(duckdb_logical_type type)
+     * }
+     */
+    public static MethodHandle duckdb_decimal_scale$handle() {
+        return duckdb_decimal_scale.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * uint8_t duckdb_decimal_scale(duckdb_logical_type type)
+     * }
+     */
+    public static MemorySegment duckdb_decimal_scale$address() {
+        return duckdb_decimal_scale.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * uint8_t duckdb_decimal_scale(duckdb_logical_type type)
+     * }
+     */
+    public static byte duckdb_decimal_scale(MemorySegment type) {
+        var mh$ = duckdb_decimal_scale.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_decimal_scale", type);
+            }
+            return (byte)mh$.invokeExact(type);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_decimal_internal_type {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_decimal_internal_type").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_decimal_internal_type"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_type duckdb_decimal_internal_type(duckdb_logical_type type)
+     * }
+     */
+    public static FunctionDescriptor duckdb_decimal_internal_type$descriptor() {
+        return duckdb_decimal_internal_type.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_type duckdb_decimal_internal_type(duckdb_logical_type type)
+     * }
+     */
+    public static MethodHandle duckdb_decimal_internal_type$handle() {
+        return duckdb_decimal_internal_type.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_type duckdb_decimal_internal_type(duckdb_logical_type type)
+     * }
+     */
+    public static MemorySegment duckdb_decimal_internal_type$address() {
+        return duckdb_decimal_internal_type.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_type duckdb_decimal_internal_type(duckdb_logical_type type)
+     * }
+     */
+    public static int duckdb_decimal_internal_type(MemorySegment type) {
+        var mh$ = duckdb_decimal_internal_type.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_decimal_internal_type", type);
+            }
+            return (int)mh$.invokeExact(type);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_enum_internal_type {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_enum_internal_type").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_enum_internal_type"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_type duckdb_enum_internal_type(duckdb_logical_type type)
+     * }
+     */
+    public static FunctionDescriptor duckdb_enum_internal_type$descriptor() {
+        return duckdb_enum_internal_type.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_type duckdb_enum_internal_type(duckdb_logical_type type)
+     * }
+     */
+    public static MethodHandle duckdb_enum_internal_type$handle() {
+        return duckdb_enum_internal_type.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_type duckdb_enum_internal_type(duckdb_logical_type type)
+     * }
+     */
+    public static MemorySegment duckdb_enum_internal_type$address() {
+        return duckdb_enum_internal_type.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_type duckdb_enum_internal_type(duckdb_logical_type type)
+     * }
+     */
+    public static int duckdb_enum_internal_type(MemorySegment type) {
+        var mh$ = duckdb_enum_internal_type.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_enum_internal_type", type);
+            }
+            return (int)mh$.invokeExact(type);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_enum_dictionary_size {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_INT,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_enum_dictionary_size").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_enum_dictionary_size"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * uint32_t duckdb_enum_dictionary_size(duckdb_logical_type type)
+     * }
+     */
+    public static FunctionDescriptor duckdb_enum_dictionary_size$descriptor() {
+        return duckdb_enum_dictionary_size.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * uint32_t duckdb_enum_dictionary_size(duckdb_logical_type type)
+     * }
+     */
+    public static MethodHandle duckdb_enum_dictionary_size$handle() {
+        return duckdb_enum_dictionary_size.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * uint32_t duckdb_enum_dictionary_size(duckdb_logical_type type)
+     * }
+     */
+    public static MemorySegment duckdb_enum_dictionary_size$address() {
+        return duckdb_enum_dictionary_size.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * uint32_t duckdb_enum_dictionary_size(duckdb_logical_type type)
+     * }
+     */
+    public static int duckdb_enum_dictionary_size(MemorySegment type) {
+        var mh$ = duckdb_enum_dictionary_size.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_enum_dictionary_size", type);
+            }
+            return (int)mh$.invokeExact(type);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_enum_dictionary_value {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_enum_dictionary_value").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_enum_dictionary_value"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * char *duckdb_enum_dictionary_value(duckdb_logical_type type, idx_t index)
+     * }
+     */
+    public static FunctionDescriptor duckdb_enum_dictionary_value$descriptor() {
+        return duckdb_enum_dictionary_value.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * char *duckdb_enum_dictionary_value(duckdb_logical_type type, idx_t index)
+     * }
+     */
+    public static MethodHandle duckdb_enum_dictionary_value$handle() {
+        return duckdb_enum_dictionary_value.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * char *duckdb_enum_dictionary_value(duckdb_logical_type type, idx_t index)
+     * }
+     */
+    public static MemorySegment duckdb_enum_dictionary_value$address() {
+        return duckdb_enum_dictionary_value.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * char *duckdb_enum_dictionary_value(duckdb_logical_type type, idx_t index)
+     * }
+     */
+    public static MemorySegment duckdb_enum_dictionary_value(MemorySegment type, long index) {
+        var mh$ = duckdb_enum_dictionary_value.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_enum_dictionary_value", type, index);
+            }
+            return (MemorySegment)mh$.invokeExact(type, index);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_list_type_child_type {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_list_type_child_type").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_list_type_child_type"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_list_type_child_type(duckdb_logical_type type)
+     * }
+     */
+    public static FunctionDescriptor duckdb_list_type_child_type$descriptor() {
+        return duckdb_list_type_child_type.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_list_type_child_type(duckdb_logical_type type)
+     * }
+     */
+    public static MethodHandle duckdb_list_type_child_type$handle() {
+        return duckdb_list_type_child_type.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_list_type_child_type(duckdb_logical_type type)
+     * }
+     */
+    public static MemorySegment duckdb_list_type_child_type$address() {
+        return duckdb_list_type_child_type.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_list_type_child_type(duckdb_logical_type type)
+     * }
+     */
+    public static MemorySegment duckdb_list_type_child_type(MemorySegment type) {
+        var mh$ = duckdb_list_type_child_type.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_list_type_child_type", type);
+            }
+            return (MemorySegment)mh$.invokeExact(type);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_array_type_child_type {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_array_type_child_type").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_array_type_child_type"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_array_type_child_type(duckdb_logical_type type)
+     * }
+     */
+    public static FunctionDescriptor duckdb_array_type_child_type$descriptor() {
+        return duckdb_array_type_child_type.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_array_type_child_type(duckdb_logical_type type)
+     * }
+     */
+    public static MethodHandle duckdb_array_type_child_type$handle() {
+        return duckdb_array_type_child_type.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_array_type_child_type(duckdb_logical_type type)
+     * }
+     */
+    public static MemorySegment duckdb_array_type_child_type$address() {
+        return duckdb_array_type_child_type.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_array_type_child_type(duckdb_logical_type type)
+     * }
+     */
+    public static MemorySegment duckdb_array_type_child_type(MemorySegment type) {
+        var mh$ = duckdb_array_type_child_type.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_array_type_child_type", type);
+            }
+            return (MemorySegment)mh$.invokeExact(type);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_array_type_array_size {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_LONG,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_array_type_array_size").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_array_type_array_size"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * idx_t duckdb_array_type_array_size(duckdb_logical_type type)
+     * }
+     */
+    public static FunctionDescriptor duckdb_array_type_array_size$descriptor() {
+        return duckdb_array_type_array_size.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * idx_t duckdb_array_type_array_size(duckdb_logical_type type)
+     * }
+     */
+    public static MethodHandle duckdb_array_type_array_size$handle() {
+        return duckdb_array_type_array_size.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * idx_t duckdb_array_type_array_size(duckdb_logical_type type)
+     * }
+     */
+    public static MemorySegment duckdb_array_type_array_size$address() {
+        return duckdb_array_type_array_size.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * idx_t duckdb_array_type_array_size(duckdb_logical_type type)
+     * }
+     */
+    public static long duckdb_array_type_array_size(MemorySegment type) {
+        var mh$ = duckdb_array_type_array_size.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_array_type_array_size", type);
+            }
+            return (long)mh$.invokeExact(type);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_struct_type_child_count {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_LONG,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_struct_type_child_count").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_struct_type_child_count"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * idx_t duckdb_struct_type_child_count(duckdb_logical_type type)
+     * }
+     */
+    public static FunctionDescriptor duckdb_struct_type_child_count$descriptor() {
+        return duckdb_struct_type_child_count.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * idx_t duckdb_struct_type_child_count(duckdb_logical_type type)
+     * }
+     */
+    public static MethodHandle duckdb_struct_type_child_count$handle() {
+        return duckdb_struct_type_child_count.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * idx_t duckdb_struct_type_child_count(duckdb_logical_type type)
+     * }
+     */
+    public static MemorySegment duckdb_struct_type_child_count$address() {
+        return duckdb_struct_type_child_count.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * idx_t duckdb_struct_type_child_count(duckdb_logical_type type)
+     * }
+     */
+    public static long duckdb_struct_type_child_count(MemorySegment type) {
+        var mh$ = duckdb_struct_type_child_count.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_struct_type_child_count", type);
+            }
+            return (long)mh$.invokeExact(type);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_struct_type_child_name {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_struct_type_child_name").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_struct_type_child_name"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * char *duckdb_struct_type_child_name(duckdb_logical_type type, idx_t index)
+     * }
+     */
+    public static FunctionDescriptor duckdb_struct_type_child_name$descriptor() {
+        return duckdb_struct_type_child_name.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * char *duckdb_struct_type_child_name(duckdb_logical_type type, idx_t index)
+     * }
+     */
+    public static MethodHandle duckdb_struct_type_child_name$handle() {
+        return duckdb_struct_type_child_name.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * char *duckdb_struct_type_child_name(duckdb_logical_type type, idx_t index)
+     * }
+     */
+    public static MemorySegment duckdb_struct_type_child_name$address() {
+        return duckdb_struct_type_child_name.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * char *duckdb_struct_type_child_name(duckdb_logical_type type, idx_t index)
+     * }
+     */
+    public static MemorySegment duckdb_struct_type_child_name(MemorySegment type, long index) {
+        var mh$ = duckdb_struct_type_child_name.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_struct_type_child_name", type, index);
+            }
+            return (MemorySegment)mh$.invokeExact(type, index);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_struct_type_child_type {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_struct_type_child_type").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_struct_type_child_type"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_struct_type_child_type(duckdb_logical_type type, idx_t index)
+     * }
+     */
+    public static FunctionDescriptor duckdb_struct_type_child_type$descriptor() {
+        return duckdb_struct_type_child_type.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_struct_type_child_type(duckdb_logical_type type, idx_t index)
+     * }
+     */
+    public static MethodHandle duckdb_struct_type_child_type$handle() {
+        return duckdb_struct_type_child_type.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_struct_type_child_type(duckdb_logical_type type, idx_t index)
+     * }
+     */
+    public static MemorySegment duckdb_struct_type_child_type$address() {
+        return duckdb_struct_type_child_type.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_struct_type_child_type(duckdb_logical_type type, idx_t index)
+     * }
+     */
+    public static MemorySegment duckdb_struct_type_child_type(MemorySegment type, long index) {
+        var mh$ = duckdb_struct_type_child_type.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_struct_type_child_type", type, index);
+            }
+            return (MemorySegment)mh$.invokeExact(type, index);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_destroy_logical_type {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_destroy_logical_type").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_destroy_logical_type"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void duckdb_destroy_logical_type(duckdb_logical_type *type)
+     * }
+     */
+    public static FunctionDescriptor duckdb_destroy_logical_type$descriptor() {
+        return duckdb_destroy_logical_type.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void duckdb_destroy_logical_type(duckdb_logical_type *type)
+     * }
+     */
+    public static MethodHandle duckdb_destroy_logical_type$handle() {
+        return duckdb_destroy_logical_type.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void duckdb_destroy_logical_type(duckdb_logical_type *type)
+     * }
+     */
+    public static MemorySegment duckdb_destroy_logical_type$address() {
+        return duckdb_destroy_logical_type.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void duckdb_destroy_logical_type(duckdb_logical_type *type)
+     * }
+     */
+    public static void duckdb_destroy_logical_type(MemorySegment type) {
+        var mh$ = duckdb_destroy_logical_type.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_destroy_logical_type", type);
+            }
+            mh$.invokeExact(type);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1816,6 +3723,127 @@ public class DuckDbLib extends DuckDbLib$shared {
         }
     }
 
+    private static class duckdb_column_logical_type {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_column_logical_type").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_column_logical_type"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_column_logical_type(duckdb_result *result, idx_t col)
+     * }
+     */
+    public static FunctionDescriptor duckdb_column_logical_type$descriptor() {
+        return duckdb_column_logical_type.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_column_logical_type(duckdb_result *result, idx_t col)
+     * }
+     */
+    public static MethodHandle duckdb_column_logical_type$handle() {
+        return duckdb_column_logical_type.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_column_logical_type(duckdb_result *result, idx_t col)
+     * }
+     */
+    public static MemorySegment duckdb_column_logical_type$address() {
+        return duckdb_column_logical_type.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_column_logical_type(duckdb_result *result, idx_t col)
+     * }
+     */
+    public static MemorySegment duckdb_column_logical_type(MemorySegment result, long col) {
+        var mh$ = duckdb_column_logical_type.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_column_logical_type", result, col);
+            }
+            return (MemorySegment)mh$.invokeExact(result, col);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_result_get_arrow_options {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_result_get_arrow_options").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_result_get_arrow_options"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_arrow_options duckdb_result_get_arrow_options(duckdb_result *result)
+     * }
+     */
+    public static FunctionDescriptor duckdb_result_get_arrow_options$descriptor() {
+        return duckdb_result_get_arrow_options.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_arrow_options duckdb_result_get_arrow_options(duckdb_result *result)
+     * }
+     */
+    public static MethodHandle duckdb_result_get_arrow_options$handle() {
+        return duckdb_result_get_arrow_options.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_arrow_options duckdb_result_get_arrow_options(duckdb_result *result)
+     * }
+     */
+    public static MemorySegment duckdb_result_get_arrow_options$address() {
+        return duckdb_result_get_arrow_options.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_arrow_options duckdb_result_get_arrow_options(duckdb_result *result)
+     * }
+     */
+    public static MemorySegment duckdb_result_get_arrow_options(MemorySegment result) {
+        var mh$ = duckdb_result_get_arrow_options.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_result_get_arrow_options", result);
+            }
+            return (MemorySegment)mh$.invokeExact(result);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class duckdb_column_count {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             DuckDbLib.C_LONG,
@@ -2056,6 +4084,185 @@ public class DuckDbLib extends DuckDbLib$shared {
         }
     }
 
+    private static class duckdb_destroy_error_data {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_destroy_error_data").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_destroy_error_data"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void duckdb_destroy_error_data(duckdb_error_data *error_data)
+     * }
+     */
+    public static FunctionDescriptor duckdb_destroy_error_data$descriptor() {
+        return duckdb_destroy_error_data.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void duckdb_destroy_error_data(duckdb_error_data *error_data)
+     * }
+     */
+    public static MethodHandle duckdb_destroy_error_data$handle() {
+        return duckdb_destroy_error_data.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void duckdb_destroy_error_data(duckdb_error_data *error_data)
+     * }
+     */
+    public static MemorySegment duckdb_destroy_error_data$address() {
+        return duckdb_destroy_error_data.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void duckdb_destroy_error_data(duckdb_error_data *error_data)
+     * }
+     */
+    public static void duckdb_destroy_error_data(MemorySegment error_data) {
+        var mh$ = duckdb_destroy_error_data.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_destroy_error_data", error_data);
+            }
+            mh$.invokeExact(error_data);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_error_data_message {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_error_data_message").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_error_data_message"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * const char *duckdb_error_data_message(duckdb_error_data error_data)
+     * }
+     */
+    public static FunctionDescriptor duckdb_error_data_message$descriptor() {
+        return duckdb_error_data_message.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * const char *duckdb_error_data_message(duckdb_error_data error_data)
+     * }
+     */
+    public static MethodHandle duckdb_error_data_message$handle() {
+        return duckdb_error_data_message.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * const char *duckdb_error_data_message(duckdb_error_data error_data)
+     * }
+     */
+    public static MemorySegment duckdb_error_data_message$address() {
+        return duckdb_error_data_message.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * const char *duckdb_error_data_message(duckdb_error_data error_data)
+     * }
+     */
+    public static MemorySegment duckdb_error_data_message(MemorySegment error_data) {
+        var mh$ = duckdb_error_data_message.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_error_data_message", error_data);
+            }
+            return (MemorySegment)mh$.invokeExact(error_data);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_error_data_has_error {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_BOOL,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_error_data_has_error").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_error_data_has_error"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bool duckdb_error_data_has_error(duckdb_error_data error_data)
+     * }
+     */
+    public static FunctionDescriptor duckdb_error_data_has_error$descriptor() {
+        return duckdb_error_data_has_error.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bool duckdb_error_data_has_error(duckdb_error_data error_data)
+     * }
+     */
+    public static MethodHandle duckdb_error_data_has_error$handle() {
+        return duckdb_error_data_has_error.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bool duckdb_error_data_has_error(duckdb_error_data error_data)
+     * }
+     */
+    public static MemorySegment duckdb_error_data_has_error$address() {
+        return duckdb_error_data_has_error.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bool duckdb_error_data_has_error(duckdb_error_data error_data)
+     * }
+     */
+    public static boolean duckdb_error_data_has_error(MemorySegment error_data) {
+        var mh$ = duckdb_error_data_has_error.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_error_data_has_error", error_data);
+            }
+            return (boolean)mh$.invokeExact(error_data);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class duckdb_free {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
             DuckDbLib.C_POINTER
@@ -2108,6 +4315,66 @@ public class DuckDbLib extends DuckDbLib$shared {
                 traceDowncall("duckdb_free", ptr);
             }
             mh$.invokeExact(ptr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_vector_get_column_type {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_vector_get_column_type").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_vector_get_column_type"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_vector_get_column_type(duckdb_vector vector)
+     * }
+     */
+    public static FunctionDescriptor duckdb_vector_get_column_type$descriptor() {
+        return duckdb_vector_get_column_type.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_vector_get_column_type(duckdb_vector vector)
+     * }
+     */
+    public static MethodHandle duckdb_vector_get_column_type$handle() {
+        return duckdb_vector_get_column_type.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_vector_get_column_type(duckdb_vector vector)
+     * }
+     */
+    public static MemorySegment duckdb_vector_get_column_type$address() {
+        return duckdb_vector_get_column_type.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_logical_type duckdb_vector_get_column_type(duckdb_vector vector)
+     * }
+     */
+    public static MemorySegment duckdb_vector_get_column_type(MemorySegment vector) {
+        var mh$ = duckdb_vector_get_column_type.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_vector_get_column_type", vector);
+            }
+            return (MemorySegment)mh$.invokeExact(vector);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2226,6 +4493,247 @@ public class DuckDbLib extends DuckDbLib$shared {
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("duckdb_vector_get_validity", vector);
+            }
+            return (MemorySegment)mh$.invokeExact(vector);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_list_vector_get_child {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_list_vector_get_child").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_list_vector_get_child"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_vector duckdb_list_vector_get_child(duckdb_vector vector)
+     * }
+     */
+    public static FunctionDescriptor duckdb_list_vector_get_child$descriptor() {
+        return duckdb_list_vector_get_child.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_vector duckdb_list_vector_get_child(duckdb_vector vector)
+     * }
+     */
+    public static MethodHandle duckdb_list_vector_get_child$handle() {
+        return duckdb_list_vector_get_child.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_vector duckdb_list_vector_get_child(duckdb_vector vector)
+     * }
+     */
+    public static MemorySegment duckdb_list_vector_get_child$address() {
+        return duckdb_list_vector_get_child.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_vector duckdb_list_vector_get_child(duckdb_vector vector)
+     * }
+     */
+    public static MemorySegment duckdb_list_vector_get_child(MemorySegment vector) {
+        var mh$ = duckdb_list_vector_get_child.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_list_vector_get_child", vector);
+            }
+            return (MemorySegment)mh$.invokeExact(vector);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_list_vector_get_size {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_LONG,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_list_vector_get_size").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_list_vector_get_size"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * idx_t duckdb_list_vector_get_size(duckdb_vector vector)
+     * }
+     */
+    public static FunctionDescriptor duckdb_list_vector_get_size$descriptor() {
+        return duckdb_list_vector_get_size.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * idx_t duckdb_list_vector_get_size(duckdb_vector vector)
+     * }
+     */
+    public static MethodHandle duckdb_list_vector_get_size$handle() {
+        return duckdb_list_vector_get_size.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * idx_t duckdb_list_vector_get_size(duckdb_vector vector)
+     * }
+     */
+    public static MemorySegment duckdb_list_vector_get_size$address() {
+        return duckdb_list_vector_get_size.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * idx_t duckdb_list_vector_get_size(duckdb_vector vector)
+     * }
+     */
+    public static long duckdb_list_vector_get_size(MemorySegment vector) {
+        var mh$ = duckdb_list_vector_get_size.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_list_vector_get_size", vector);
+            }
+            return (long)mh$.invokeExact(vector);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_struct_vector_get_child {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_struct_vector_get_child").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_struct_vector_get_child"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_vector duckdb_struct_vector_get_child(duckdb_vector vector, idx_t index)
+     * }
+     */
+    public static FunctionDescriptor duckdb_struct_vector_get_child$descriptor() {
+        return duckdb_struct_vector_get_child.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_vector duckdb_struct_vector_get_child(duckdb_vector vector, idx_t index)
+     * }
+     */
+    public static MethodHandle duckdb_struct_vector_get_child$handle() {
+        return duckdb_struct_vector_get_child.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_vector duckdb_struct_vector_get_child(duckdb_vector vector, idx_t index)
+     * }
+     */
+    public static MemorySegment duckdb_struct_vector_get_child$address() {
+        return duckdb_struct_vector_get_child.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_vector duckdb_struct_vector_get_child(duckdb_vector vector, idx_t index)
+     * }
+     */
+    public static MemorySegment duckdb_struct_vector_get_child(MemorySegment vector, long index) {
+        var mh$ = duckdb_struct_vector_get_child.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_struct_vector_get_child", vector, index);
+            }
+            return (MemorySegment)mh$.invokeExact(vector, index);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class duckdb_array_vector_get_child {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            DuckDbLib.C_POINTER,
+            DuckDbLib.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("duckdb_array_vector_get_child").orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: duckdb_array_vector_get_child"));
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * duckdb_vector duckdb_array_vector_get_child(duckdb_vector vector)
+     * }
+     */
+    public static FunctionDescriptor duckdb_array_vector_get_child$descriptor() {
+        return duckdb_array_vector_get_child.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * duckdb_vector duckdb_array_vector_get_child(duckdb_vector vector)
+     * }
+     */
+    public static MethodHandle duckdb_array_vector_get_child$handle() {
+        return duckdb_array_vector_get_child.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * duckdb_vector duckdb_array_vector_get_child(duckdb_vector vector)
+     * }
+     */
+    public static MemorySegment duckdb_array_vector_get_child$address() {
+        return duckdb_array_vector_get_child.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * duckdb_vector duckdb_array_vector_get_child(duckdb_vector vector)
+     * }
+     */
+    public static MemorySegment duckdb_array_vector_get_child(MemorySegment vector) {
+        var mh$ = duckdb_array_vector_get_child.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("duckdb_array_vector_get_child", vector);
             }
             return (MemorySegment)mh$.invokeExact(vector);
         } catch (Error | RuntimeException ex) {
