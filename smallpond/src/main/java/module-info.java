@@ -10,6 +10,7 @@ module io.infra4j.smallpond {
     // The library's JNI_OnLoad resolves java.sql classes (SQLException, ...): without this module in the
     // graph, loading it fails with NoClassDefFoundError when nothing else pulls java.sql in.
     requires java.sql;
+    requires jdk.management; // the machine's memory, for each task's default DuckDB memory limit
 
     exports io.infra4j.smallpond;
     exports io.infra4j.smallpond.arrow;

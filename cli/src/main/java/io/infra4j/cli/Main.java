@@ -70,7 +70,12 @@ public final class Main {
         BenchCommand bench = new BenchCommand();
         ReadCommand read = new ReadCommand();
         SqlCommand sql = new SqlCommand();
-        return List.of(info, demo, eplb, dualPipe, bench, read, sql, new HelpCommand(List.of(info, demo, eplb, dualPipe, bench, read, sql)));
+        PondCommand pond = new PondCommand();
+        SortCommand sort = new SortCommand();
+        List<Command> all = List.of(info, demo, eplb, dualPipe, bench, read, sql, pond, sort);
+        List<Command> withHelp = new java.util.ArrayList<>(all);
+        withHelp.add(new HelpCommand(all));
+        return List.copyOf(withHelp);
     }
 
     private static int usageError(UsageException e, PrintStream err) {

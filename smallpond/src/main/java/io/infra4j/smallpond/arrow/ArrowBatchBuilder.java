@@ -149,8 +149,8 @@ public final class ArrowBatchBuilder implements AutoCloseable {
             this.owner = owner;
             this.field = field;
             this.type = field.type();
-            this.variable = type.isVariableSize();
-            this.large = type.isLarge();
+            this.variable = ArrowType.isVariableSize(type);
+            this.large = ArrowType.isLarge(type);
             this.width = type.byteWidth();
             if (variable) {
                 values = Native.calloc(64 * (large ? 8 : 4)); // offsets[0] = 0
@@ -375,7 +375,7 @@ public final class ArrowBatchBuilder implements AutoCloseable {
                     }
                     return appendLong(bi.longValue());
                 }
-            } else if (type.isVariableSize() || type instanceof ArrowType.FixedSizeBinary) {
+            } else if (ArrowType.isVariableSize(type) || type instanceof ArrowType.FixedSizeBinary) {
                 if (v instanceof CharSequence cs && (type == ArrowType.UTF8 || type == ArrowType.LARGE_UTF8)) {
                     return appendString(cs.toString());
                 } else if (v instanceof byte[] b) {

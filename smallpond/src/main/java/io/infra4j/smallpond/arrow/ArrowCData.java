@@ -284,7 +284,7 @@ public final class ArrowCData {
         long childLength = c.get(LONG, A_LENGTH);
         long childOffset = c.get(LONG, A_OFFSET);
         long nBuffers = c.get(LONG, A_N_BUFFERS);
-        long expectedBuffers = t.isVariableSize() ? 3 : 2;
+        long expectedBuffers = ArrowType.isVariableSize(t) ? 3 : 2;
         String where = "column '" + f.name() + "' (" + t.format() + ")";
         if (childOffset < 0 || childLength < parentOffset + length) {
             throw new IllegalArgumentException(where + ": length " + childLength + " and offset " + childOffset + " do not cover the batch's "
@@ -305,8 +305,8 @@ public final class ArrowCData {
         long valuesBytes;
         if (t == ArrowType.BOOL) {
             valuesBytes = (end + 7) / 8;
-        } else if (t.isVariableSize()) {
-            valuesBytes = (end + 1) * (t.isLarge() ? 8 : 4);
+        } else if (ArrowType.isVariableSize(t)) {
+            valuesBytes = (end + 1) * (ArrowType.isLarge(t) ? 8 : 4);
         } else {
             valuesBytes = end * t.byteWidth();
         }
@@ -315,10 +315,10 @@ public final class ArrowCData {
         }
         MemorySegment values = batch.scoped(valuesPtr.reinterpret(valuesPtr.equals(MemorySegment.NULL) ? 0 : valuesBytes));
         MemorySegment data = null;
-        if (t.isVariableSize()) {
+        if (ArrowType.isVariableSize(t)) {
             long dataBytes = 0;
             if (values.byteSize() > 0) {
-                dataBytes = t.isLarge() ? values.getAtIndex(LONG, end) : values.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, end);
+                dataBytes = ArrowType.isLarge(t) ? values.getAtIndex(LONG, end) : values.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, end);
             }
             MemorySegment dataPtr = buffers.getAtIndex(ADDR, 2);
             if (dataPtr.equals(MemorySegment.NULL) && dataBytes > 0) {
@@ -361,7 +361,7 @@ public final class ArrowCData {
             ArrowColumn col = cols.get(i);
             ArrowType t = col.type();
             MemorySegment c = childStructs.asSlice(size * i, size);
-            int nb = t.isVariableSize() ? 3 : 2;
+            int nb = ArrowType.isVariableSize(t) ? 3 : 2;
             MemorySegment buffers = Native.malloc(8L * nb);
             buffers.setAtIndex(ADDR, 0, col.rawValidity() == null ? MemorySegment.NULL : col.rawValidity());
             buffers.setAtIndex(ADDR, 1, col.rawValues());

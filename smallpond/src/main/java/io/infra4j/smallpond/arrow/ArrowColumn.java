@@ -198,10 +198,10 @@ public final class ArrowColumn {
         if (type instanceof ArrowType.FixedSizeBinary) {
             return values.asSlice(i * width, width);
         }
-        expect(type.isVariableSize(), "valueSegment");
+        expect(ArrowType.isVariableSize(type), "valueSegment");
         long start;
         long end;
-        if (type.isLarge()) {
+        if (ArrowType.isLarge(type)) {
             start = values.get(ValueLayout.JAVA_LONG_UNALIGNED, 8 * i);
             end = values.get(ValueLayout.JAVA_LONG_UNALIGNED, 8 * i + 8);
         } else {
@@ -270,7 +270,7 @@ public final class ArrowColumn {
     /** The offsets of strings and binaries (int32, int64 for the large ones); null for other types. */
     public MemorySegment offsetBuffer() {
         batch.checkOpen();
-        return type.isVariableSize() ? values : null;
+        return ArrowType.isVariableSize(type) ? values : null;
     }
 
     /** The bytes of strings and binaries; null for other types. */

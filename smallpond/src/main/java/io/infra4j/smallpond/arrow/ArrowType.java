@@ -175,14 +175,18 @@ public sealed interface ArrowType permits ArrowType.Primitive, ArrowType.FixedSi
     /** Bytes a value takes in the values buffer; 0 for booleans (bits) and variable-size types. */
     int byteWidth();
 
+    // No default methods here: an interface with default methods is initialised with the first class that
+    // implements it, so initialising Primitive first would read Primitive's constants into the aliases above
+    // while they are still null (ArrowType.INT64 == null for the rest of the run).
+
     /** Strings and binaries whose values live in a data buffer, addressed through an offsets buffer. */
-    default boolean isVariableSize() {
-        return this == UTF8 || this == LARGE_UTF8 || this == BINARY || this == LARGE_BINARY;
+    static boolean isVariableSize(ArrowType t) {
+        return t == Primitive.UTF8 || t == Primitive.LARGE_UTF8 || t == Primitive.BINARY || t == Primitive.LARGE_BINARY;
     }
 
     /** Variable-size types with 64-bit offsets. */
-    default boolean isLarge() {
-        return this == LARGE_UTF8 || this == LARGE_BINARY;
+    static boolean isLarge(ArrowType t) {
+        return t == Primitive.LARGE_UTF8 || t == Primitive.LARGE_BINARY;
     }
 
     /** The type a format string names; {@code column} only names the column in the exception for an unsupported one. */
