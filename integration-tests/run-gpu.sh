@@ -23,6 +23,13 @@
 #                                                io (the safetensors checkpoint loader's GPU test).
 #                                                Each stage has a time limit (STAGE_LIMIT_* seconds) so
 #                                                that the logs always come back.
+#   integration-tests/run-gpu.sh bundle-pond     here: smallpond's own bundle in .device/pond (DuckDB's
+#                                                library does not fit beside the GPU bundle); carry
+#                                                .device/pond and run
+#   integration-tests/run-gpu.sh run-pond OUT    on the GPU machine: infra4j sort, then GraySort of POND_SIZE
+#                                                bytes (default 10 GB) through smallpond against one DuckDB
+#                                                query, and the scaling of its stages with cores (POND_DIR:
+#                                                where the data go, default /tmp).
 #   MLA_AB="VAR=value ..." with mla: after the default runs, the MLA tests and benchmark run again
 #                                                under those variables (a kernel switch), in the same
 #                                                command, so the two tables compare on one warm GPU; the
@@ -39,7 +46,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 dev=$root/.device
-NATIVE_ACCESS=io.infra4j.bindings,io.infra4j.ffm,io.infra4j.memory,io.infra4j.threefs
+NATIVE_ACCESS=io.infra4j.bindings,io.infra4j.ffm,io.infra4j.memory,io.infra4j.threefs,io.infra4j.smallpond
 # The tests run from the class path, outside the module io.infra4j.integration that deepgemm exports its
 # internal package (the cuBLASLt path) to: give that export to the class path too.
 TEST_EXPORTS=--add-exports=io.infra4j.deepgemm/io.infra4j.deepgemm.internal=ALL-UNNAMED
@@ -318,8 +325,73 @@ run() {
   return $rc
 }
 
+# smallpond's run has a bundle of its own: DuckDB's library (72 MB, 17 MB as xz) does not fit in the carry
+# limit beside the GPU bundle. It holds a runtime without the desktop modules, the modules smallpond needs, the
+# duckdb_jdbc jar without its native libraries (the classes the library's JNI_OnLoad looks up) and the Linux
+# x86-64 library as xz, which INFRA4J_DUCKDB_PATH points to once unpacked. Carry .device/pond.
+bundle_pond() {
+  set -e
+  cd "$root"
+  local b=$dev/pond
+  echo "run-gpu: building smallpond's bundle in $b"
+  ./mvnw -B -q -ntp -DskipTests install -pl cli,benchmarks -am
+  rm -rf "$b"
+  mkdir -p "$b/mods" "$b/cp" "$b/cli"
+  cp native-src/target/infra4j-native-*.jar bindings/target/infra4j-bindings-*.jar ffm-runtime/target/infra4j-ffm-runtime-*.jar \
+     memory/target/infra4j-memory-*.jar smallpond/target/infra4j-smallpond-*.jar benchmarks/target/lib/jackson-*.jar "$b/mods/"
+  local jar; jar=$(ls benchmarks/target/lib/duckdb_jdbc-*.jar)
+  python3 - "$jar" "$b/mods/$(basename "$jar")" "$b/libduckdb_java.so" <<'PY'
+import sys, zipfile
+src, dst, lib = sys.argv[1:4]
+with zipfile.ZipFile(src) as z, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
+    for e in z.infolist():
+        if e.filename.startswith("libduckdb_java.so_"):
+            if e.filename == "libduckdb_java.so_linux_amd64":
+                open(lib, "wb").write(z.read(e))
+            continue
+        out.writestr(e, z.read(e))
+PY
+  xz -T0 -6 -f "$b/libduckdb_java.so"
+  cp benchmarks/target/infra4j-benchmarks-*.jar "$b/cp/"
+  cp cli/target/infra4j-cli-*.jar cli/target/lib/commons-cli-*.jar cli/target/lib/progressbar-*.jar cli/target/lib/jline-*.jar "$b/cli/"
+  # the benchmarks jar's module descriptor names every infra4j module; on the class path it is ignored
+  git rev-parse --short=12 HEAD 2>/dev/null >"$b/commit" || echo unknown >"$b/commit"
+  if ! git diff --quiet HEAD 2>/dev/null; then sed -i 's/$/+dirty/' "$b/commit"; fi
+  JRE_MODULES= "$root/../shared/tools/device-jre" "$b" >/dev/null
+  du -sh "$b" | awk '{print "run-gpu: smallpond bundle ready, " $1 " in .device/pond"}'
+}
+
+# GraySort through smallpond against one DuckDB query, and the pond and sort commands, on this machine's cores.
+run_pond() {
+  local out=${1:?usage: run-gpu.sh run-pond OUT}
+  local b=$root/.device/pond
+  mkdir -p "$out"
+  local t; t=$(mktemp -d /tmp/infra4j-pond.XXXX)
+  tar -xJf "$b/jre.tar.xz" -C "$t"
+  xz -dc "$b/libduckdb_java.so.xz" >"$t/libduckdb_java.so"
+  export INFRA4J_DUCKDB_PATH=$t/libduckdb_java.so PATH=$t/jre/bin:$PATH
+  local jvm=(java --module-path "$b/mods" --add-modules ALL-MODULE-PATH --enable-native-access=$NATIVE_ACCESS)
+  local cp; cp=$(ls "$b"/cp/*.jar | tr '\n' ':')
+  local cli_cp; cli_cp=$cp$(ls "$b"/cli/*.jar | tr '\n' ':')
+  local work=${POND_DIR:-/tmp}/infra4j-graysort
+  local commit; commit=$(cat "$b/commit")
+  {
+    echo "== smallpond on $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; work in $(dirname "$work") ($(df -T "$(dirname "$work")" | tail -n 1 | awk '{print $2", "$5" free"}'))"
+    timeout "${STAGE_LIMIT_POND_CLI:-120}" "${jvm[@]}" -cp "$cli_cp" io.infra4j.cli.Main sort --size "${POND_CLI_SIZE:-200MB}" --partitions 16 \
+        --work "$work-cli" --validate --compare --json --no-progress || echo "infra4j sort failed"
+    rm -rf "$work-cli"
+    timeout "${STAGE_LIMIT_POND:-560}" "${jvm[@]}" -Xmx8g -cp "$cp" io.infra4j.benchmarks.smallpond.GraySortBenchmarks --work "$work" \
+        --size "${POND_SIZE:-10000000000}" --partitions "${POND_PARTITIONS:-64}" --rounds "${POND_ROUNDS:-2}" \
+        --scaling-size "${POND_SCALING_SIZE:-2000000000}" --out "$out" --commit "$commit" \
+        --machine "the GPU machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB" || echo "GraySort benchmark failed"
+  } 2>&1 | tee "$out/pond.log"
+  rm -rf "$t" "$work" "$work-cli"
+}
+
 case "${1:-}" in
   bundle) bundle ;;
   run) shift; run "$@" ;;
+  bundle-pond) bundle_pond ;;
+  run-pond) shift; run_pond "$@" ;;
   *) sed -n '2,19p' "$0"; exit 2 ;;
 esac

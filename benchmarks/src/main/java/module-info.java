@@ -12,6 +12,7 @@ module io.infra4j.benchmarks {
     requires io.infra4j.deepgemm;
     requires io.infra4j.deepep;
     requires io.infra4j.threefs;
+    requires io.infra4j.smallpond;
     requires jdk.unsupported; // com.sun.nio.file.ExtendedOpenOption.DIRECT: the FileChannel peer reads with O_DIRECT too
     requires jmh.core;
     requires com.fasterxml.jackson.databind;
@@ -25,6 +26,7 @@ module io.infra4j.benchmarks {
     exports io.infra4j.benchmarks.deepgemm;
     exports io.infra4j.benchmarks.deepep;
     exports io.infra4j.benchmarks.threefs;
+    exports io.infra4j.benchmarks.smallpond;
     exports io.infra4j.benchmarks.nccl;
     opens io.infra4j.benchmarks.results to com.fasterxml.jackson.databind;
 }

@@ -1,0 +1,185 @@
+package io.infra4j.benchmarks.smallpond;
+
+import io.infra4j.benchmarks.results.ResultTable;
+import io.infra4j.benchmarks.results.ResultsWriter;
+import io.infra4j.smallpond.DuckDb;
+import io.infra4j.smallpond.ProgressListener;
+import io.infra4j.smallpond.Session;
+import io.infra4j.smallpond.StageTiming;
+import io.infra4j.smallpond.WriteSummary;
+import io.infra4j.smallpond.graysort.GenerateSummary;
+import io.infra4j.smallpond.graysort.GraySort;
+import io.infra4j.smallpond.graysort.ValidationSummary;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * GraySort through smallpond against one DuckDB query doing the same sort ({@code COPY (SELECT ... ORDER BY key)
+ * TO ...}) on the same Parquet input, in the same run, the two alternating over rounds (best of each kept); then
+ * the partition-parallel stages at 1, 2, 4, ... tasks of one DuckDB thread each, for their scaling with cores.
+ * Every sorted output is validated (order, count, checksum against the generator's) before its time counts.
+ *
+ * <pre>java ... GraySortBenchmarks --work DIR [--size BYTES] [--partitions P] [--rounds R] [--scaling-size BYTES]
+ *     [--out DIR] [--commit SHA] [--machine TEXT]</pre>
+ */
+public final class GraySortBenchmarks {
+    private GraySortBenchmarks() {}
+
+    record Run(double seconds, List<StageTiming> stages) {}
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opt = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            opt.put(args[i], args[i + 1]);
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        Path work = Path.of(opt.getOrDefault("--work", System.getProperty("java.io.tmpdir") + "/infra4j-graysort")).toAbsolutePath();
+        long bytes = Long.parseLong(opt.getOrDefault("--size", "1000000000"));
+        int partitions = Integer.parseInt(opt.getOrDefault("--partitions", String.valueOf(2 * cores)));
+        int rounds = Integer.parseInt(opt.getOrDefault("--rounds", "2"));
+        long scalingBytes = Long.parseLong(opt.getOrDefault("--scaling-size", String.valueOf(bytes / 4 / 100 * 100)));
+        String codec = "uncompressed";
+        delete(work);
+        Files.createDirectories(work);
+
+        // ---- the headline: smallpond at full width against the one query
+        Path input = work.resolve("input");
+        long records = GraySort.records(bytes);
+        GenerateSummary gen;
+        double genSeconds;
+        try (Session s = session(work.resolve("gen-work"), cores, 1, codec)) {
+            long t0 = System.nanoTime();
+            gen = GraySort.generate(s, input, records, cores, 1);
+            genSeconds = (System.nanoTime() - t0) / 1e9;
+        }
+        System.out.printf(Locale.ROOT, "generated %d records (%.2f GB) as %d Parquet files in %.2f s%n", records, bytes / 1e9, cores, genSeconds);
+        double ours = Double.MAX_VALUE;
+        double one = Double.MAX_VALUE;
+        List<StageTiming> oursStages = List.of();
+        boolean oursValid = true;
+        boolean oneValid = true;
+        for (int r = 0; r < rounds; r++) {
+            boolean oursFirst = r % 2 == 0;
+            for (int k = 0; k < 2; k++) {
+                if ((k == 0) == oursFirst) {
+                    Path out = work.resolve("sorted");
+                    Run run;
+                    try (Session s = session(work.resolve("sort-work"), cores, 1, codec)) {
+                        WriteSummary w = GraySort.sort(s, input, cores, partitions, out);
+                        run = new Run(w.seconds(), w.stages());
+                        ValidationSummary v = GraySort.validate(w.files(), cores);
+                        oursValid &= v.sorted() && v.records() == records && v.checksum().equals(gen.checksum());
+                    }
+                    System.out.printf(Locale.ROOT, "round %d smallpond: %.2f s (%s)%n", r, run.seconds(), oursValid ? "valid" : "INVALID");
+                    if (run.seconds() < ours) {
+                        ours = run.seconds();
+                        oursStages = run.stages();
+                    }
+                    delete(out);
+                } else {
+                    Path out = work.resolve("one-query.parquet");
+                    double s = GraySort.sortWithOneQuery(input, out, cores, null, codec);
+                    ValidationSummary v = GraySort.validate(List.of(out), 1);
+                    oneValid &= v.sorted() && v.records() == records && v.checksum().equals(gen.checksum());
+                    System.out.printf(Locale.ROOT, "round %d one query: %.2f s (%s)%n", r, s, oneValid ? "valid" : "INVALID");
+                    one = Math.min(one, s);
+                    Files.deleteIfExists(out);
+                    delete(work.resolve("spill-one-query"));
+                }
+            }
+        }
+        delete(input);
+
+        ResultTable headline = new ResultTable(String.format(Locale.ROOT, "GraySort of %.2f GB (%d records of 100 bytes), best of %d rounds, %d cores", bytes / 1e9,
+                records, rounds, cores), "engine", "seconds", "GB/s", "valid", "smallpond vs this");
+        headline.row("smallpond (" + partitions + " key ranges, " + cores + " tasks x 1 DuckDB thread)", fmt(ours), fmt(bytes / ours / 1e9), oursValid, "1.00");
+        headline.row("one DuckDB query, " + cores + " threads (COPY (SELECT ... ORDER BY key) TO ...)", fmt(one), fmt(bytes / one / 1e9), oneValid, fmt(one / ours));
+        ResultTable stages = new ResultTable("smallpond's stages in its best round", "stage", "tasks", "seconds");
+        for (StageTiming t : oursStages) {
+            stages.row(t.name().replaceAll("CASE WHEN .* END", "key range"), t.tasks(), fmt(t.seconds()));
+        }
+
+        // ---- scaling of the partition-parallel stages with cores
+        Path small = work.resolve("scaling-input");
+        long scalingRecords = GraySort.records(scalingBytes);
+        GenerateSummary sgen;
+        try (Session s = session(work.resolve("gen-work"), cores, 1, codec)) {
+            sgen = GraySort.generate(s, small, scalingRecords, cores, 2);
+        }
+        ResultTable scaling = new ResultTable(String.format(Locale.ROOT, "Scaling: GraySort of %.2f GB, %d key ranges, N tasks of 1 DuckDB thread", scalingBytes / 1e9,
+                partitions), "tasks (cores)", "partition stage s", "sort stage s", "total s", "speedup partition", "speedup sort", "speedup total", "efficiency");
+        double[] base = null;
+        for (int p = 1; p <= cores; p *= 2) {
+            Path out = work.resolve("scaling-sorted");
+            WriteSummary w;
+            try (Session s = session(work.resolve("sort-work"), p, 1, codec)) {
+                w = GraySort.sort(s, small, cores, partitions, out);
+                ValidationSummary v = GraySort.validate(w.files(), cores);
+                if (!(v.sorted() && v.checksum().equals(sgen.checksum()))) {
+                    throw new IllegalStateException("scaling run at " + p + " tasks gave an invalid sort: " + v);
+                }
+            }
+            double part = stage(w, "repartition");
+            double sort = stage(w, "write parquet");
+            double[] now = {part, sort, w.seconds()};
+            if (base == null) {
+                base = now;
+            }
+            scaling.row(p, fmt(part), fmt(sort), fmt(w.seconds()), fmt(base[0] / part), fmt(base[1] / sort), fmt(base[2] / w.seconds()),
+                    fmt(base[2] / w.seconds() / p));
+            System.out.printf(Locale.ROOT, "scaling %2d tasks: partition %.2f s, sort %.2f s, total %.2f s%n", p, part, sort, w.seconds());
+            delete(out);
+        }
+        delete(small);
+
+        Path md = new ResultsWriter("smallpond-graysort", "GraySort through smallpond (DuckDB through FFM) against one DuckDB query")
+                .environment("machine", opt.getOrDefault("--machine", cores + " cores"))
+                .environment("commit", opt.getOrDefault("--commit", "?"))
+                .environment("duckdb", DuckDb.version())
+                .environment("work folder", work + " (" + Files.getFileStore(work).type() + ")")
+                .environment("generation", String.format(Locale.ROOT, "%.2f s for %.2f GB (%d Parquet files, Java records through Arrow into DuckDB)", genSeconds,
+                        bytes / 1e9, cores))
+                .table(headline)
+                .table(stages)
+                .table(scaling)
+                .note("Both sorts read the same uncompressed Parquet input (key BLOB of 10 bytes, payload BLOB of 90) and write uncompressed "
+                        + "Parquet; both outputs are validated (order, record count, CRC32C-sum checksum against the generator's). smallpond "
+                        + "cuts each input file into key ranges (one partitioned COPY per file), then sorts each range in a DuckDB of its own. "
+                        + "smallpond vs this: the other engine's seconds over smallpond's. Efficiency: total speedup over the task count.")
+                .appendTo(Path.of(opt.getOrDefault("--out", "benchmarks/results")));
+        System.out.println("results appended to " + md);
+        delete(work);
+    }
+
+    private static Session session(Path work, int parallelism, int threads, String codec) {
+        return Session.builder().workDir(work).parallelism(parallelism).threadsPerTask(threads).intermediateCompression(codec).outputCompression(codec)
+                .progress(ProgressListener.none()).build();
+    }
+
+    private static double stage(WriteSummary w, String prefix) {
+        return w.stages().stream().filter(t -> t.name().substring(3).startsWith(prefix)).mapToDouble(StageTiming::seconds).sum();
+    }
+
+    private static String fmt(double v) {
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    static void delete(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+}
