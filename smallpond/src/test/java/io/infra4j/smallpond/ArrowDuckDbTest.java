@@ -16,8 +16,6 @@ import io.infra4j.smallpond.arrow.ArrowType.TimeUnit;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -255,9 +253,7 @@ class ArrowDuckDbTest {
             for (int i = 0; i < 3000; i++) {
                 cycle(c, sql, i);
             }
-            // Native memory is what could leak here (exported structs, imported arrays, DuckDB's appenders and
-            // conversions), and all of it comes from malloc: what malloc has handed out and not got back is the
-            // measure. The resident size also counts the Java heap's pages as the young generation first touches them.
+            // Exported structs, imported arrays, DuckDB's appenders and conversions all come from malloc (NativeMemory).
             long before = mallocInUse();
             long rssBefore = residentBytes();
             for (int i = 0; i < 10_000; i++) {
@@ -266,7 +262,9 @@ class ArrowDuckDbTest {
             long grown = mallocInUse() - before;
             System.out.println("10k queryArrow + appendArrow cycles: malloc'd memory in use grew by " + (grown >> 10) + " KiB, resident memory by "
                     + ((residentBytes() - rssBefore) >> 10) + " KiB");
+            long resident = residentBytes() - rssBefore;
             assertTrue(grown < 32L << 20, "malloc'd memory in use grew by " + (grown >> 20) + " MiB over 10k cycles");
+            assertTrue(resident < 256L << 20, "resident memory grew by " + (resident >> 20) + " MiB over 10k cycles");
             assertEquals(0, ArrowCData.liveExports(), "exported structs not released");
             assertEquals(0, ResourceTracker.live(ArrowBatch.RESOURCE_KIND).size(), "batches left open");
             assertEquals(0, ResourceTracker.live(ArrowReader.RESOURCE_KIND).size(), "readers left open");
@@ -287,20 +285,11 @@ class ArrowDuckDbTest {
         }
     }
 
-    // glibc's mallinfo2(): uordblks (bytes in use in the heap) + hblkhd (bytes in mmapped blocks).
     private static long mallocInUse() throws Throwable {
-        java.lang.foreign.Linker linker = java.lang.foreign.Linker.nativeLinker();
-        java.lang.invoke.MethodHandle mallinfo2 = linker.downcallHandle(linker.defaultLookup().find("mallinfo2").orElseThrow(),
-                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.MemoryLayout.structLayout(
-                        java.lang.foreign.MemoryLayout.sequenceLayout(10, java.lang.foreign.ValueLayout.JAVA_LONG))));
-        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
-            java.lang.foreign.MemorySegment info = (java.lang.foreign.MemorySegment) mallinfo2.invoke((java.lang.foreign.SegmentAllocator) a);
-            return info.getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, 7) + info.getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, 4);
-        }
+        return NativeMemory.mallocInUse();
     }
 
     private static long residentBytes() throws Exception {
-        String[] f = Files.readString(Path.of("/proc/self/statm")).trim().split(" ");
-        return Long.parseLong(f[1]) * 4096;
+        return NativeMemory.residentBytes();
     }
 }
