@@ -205,13 +205,13 @@ public final class ArrowBatchBuilder implements AutoCloseable {
             return valid();
         }
 
-        /** Integers (checked against the column's range), DATE32 (days), timestamps and times (in their unit). */
+        /**
+         * Integers (checked against the column's range; UINT64 takes the long's bits), DATE32 (days), timestamps and
+         * times (in their unit).
+         */
         public Column appendLong(long v) {
             owner.checkOpen();
             if (width == 8 && type != ArrowType.FLOAT64 && !(type instanceof ArrowType.FixedSizeBinary)) {
-                if (type == ArrowType.UINT64 && v < 0) {
-                    throw outOfRange(v);
-                }
                 ensureFixed(count);
                 values.setAtIndex(LONG, count, v);
                 return valid();

@@ -393,8 +393,8 @@ public final class ArrowCData {
         a.set(ADDR, A_RELEASE, RELEASE_ARRAY);
     }
 
-    /** How many exported structs (schemas and arrays, children included) are not yet released: for tests. */
-    static int exportedCount() {
+    /** How many exported structs (schemas and arrays, children included) their consumers have not yet released: for leak checks. */
+    public static int liveExports() {
         return EXPORTED.size();
     }
 
