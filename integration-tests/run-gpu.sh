@@ -339,6 +339,9 @@ bundle_pond() {
   mkdir -p "$b/mods" "$b/cp" "$b/cli"
   cp native-src/target/infra4j-native-*.jar bindings/target/infra4j-bindings-*.jar ffm-runtime/target/infra4j-ffm-runtime-*.jar \
      memory/target/infra4j-memory-*.jar smallpond/target/infra4j-smallpond-*.jar benchmarks/target/lib/jackson-*.jar "$b/mods/"
+  # the command line loads every command's classes: the other modules' jars (Java only) ride along
+  cp dualpipe/target/infra4j-dualpipe-*.jar eplb/target/infra4j-eplb-*.jar flashmla/target/infra4j-flashmla-*.jar \
+     deepgemm/target/infra4j-deepgemm-*.jar deepep/target/infra4j-deepep-*.jar threefs/target/infra4j-threefs-*.jar "$b/mods/"
   local jar; jar=$(ls benchmarks/target/lib/duckdb_jdbc-*.jar)
   python3 - "$jar" "$b/mods/$(basename "$jar")" "$b/libduckdb_java.so" <<'PY'
 import sys, zipfile
@@ -375,17 +378,31 @@ run_pond() {
   local cli_cp; cli_cp=$cp$(ls "$b"/cli/*.jar | tr '\n' ':')
   local work=${POND_DIR:-/tmp}/infra4j-graysort
   local commit; commit=$(cat "$b/commit")
+  # smallpond's intermediate files go to tmpfs when it holds three times the data: the one DuckDB query it is
+  # compared with keeps its sorted runs in memory too. Inputs and outputs of both stay in POND_DIR.
+  local size=${POND_SIZE:-10000000000}
+  local inter=$work-intermediate
+  if [ -z "${POND_INTERMEDIATE:-}" ] && [ "$(df -B1 --output=avail /dev/shm 2>/dev/null | tail -n 1)" -gt $((3 * size)) ] 2>/dev/null; then
+    inter=/dev/shm/infra4j-pond-work
+  fi
+  inter=${POND_INTERMEDIATE:-$inter}
   {
     echo "== smallpond on $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; work in $(dirname "$work") ($(df -T "$(dirname "$work")" | tail -n 1 | awk '{print $2", "$5" free"}'))"
     timeout "${STAGE_LIMIT_POND_CLI:-120}" "${jvm[@]}" -cp "$cli_cp" io.infra4j.cli.Main sort --size "${POND_CLI_SIZE:-200MB}" --partitions 16 \
         --work "$work-cli" --validate --compare --json --no-progress || echo "infra4j sort failed"
     rm -rf "$work-cli"
+    mkdir -p "$work-csv"
+    "${jvm[@]}" -cp "$cli_cp" io.infra4j.cli.Main sql "COPY (SELECT 'host-' || (i % 97) AS host, i AS bytes FROM range(2000000) t(i)) TO '$work-csv/log.csv' (HEADER)" >/dev/null
+    timeout 120 "${jvm[@]}" -cp "$cli_cp" io.infra4j.cli.Main pond --input "$work-csv/*.csv" --format csv --partitions 8 --hash-by host \
+        --sql "select host, count(*) as hits, sum(bytes) as bytes from {0} group by host" --output "$work-csv/out" --json --no-progress \
+        || echo "infra4j pond failed"
+    rm -rf "$work-csv"
     timeout "${STAGE_LIMIT_POND:-560}" "${jvm[@]}" -Xmx8g -cp "$cp" io.infra4j.benchmarks.smallpond.GraySortBenchmarks --work "$work" \
-        --size "${POND_SIZE:-10000000000}" --partitions "${POND_PARTITIONS:-64}" --rounds "${POND_ROUNDS:-2}" \
+        --intermediate "$inter" --size "$size" --partitions "${POND_PARTITIONS:-64}" --rounds "${POND_ROUNDS:-2}" \
         --scaling-size "${POND_SCALING_SIZE:-2000000000}" --out "$out" --commit "$commit" \
         --machine "the GPU machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB" || echo "GraySort benchmark failed"
   } 2>&1 | tee "$out/pond.log"
-  rm -rf "$t" "$work" "$work-cli"
+  rm -rf "$t" "$work" "$work-cli" "$work-csv" "$inter"
 }
 
 case "${1:-}" in
