@@ -339,9 +339,10 @@ bundle_pond() {
   mkdir -p "$b/mods" "$b/cp" "$b/cli"
   cp native-src/target/infra4j-native-*.jar bindings/target/infra4j-bindings-*.jar ffm-runtime/target/infra4j-ffm-runtime-*.jar \
      memory/target/infra4j-memory-*.jar smallpond/target/infra4j-smallpond-*.jar benchmarks/target/lib/jackson-*.jar "$b/mods/"
-  # the command line loads every command's classes: the other modules' jars (Java only) ride along
+  # the command line loads every command's classes: the other modules' jars ride along on its class path (on
+  # the module path dualpipe would need java.desktop, which this runtime leaves out)
   cp dualpipe/target/infra4j-dualpipe-*.jar eplb/target/infra4j-eplb-*.jar flashmla/target/infra4j-flashmla-*.jar \
-     deepgemm/target/infra4j-deepgemm-*.jar deepep/target/infra4j-deepep-*.jar threefs/target/infra4j-threefs-*.jar "$b/mods/"
+     deepgemm/target/infra4j-deepgemm-*.jar deepep/target/infra4j-deepep-*.jar threefs/target/infra4j-threefs-*.jar "$b/cli/"
   local jar; jar=$(ls benchmarks/target/lib/duckdb_jdbc-*.jar)
   python3 - "$jar" "$b/mods/$(basename "$jar")" "$b/libduckdb_java.so" <<'PY'
 import sys, zipfile
