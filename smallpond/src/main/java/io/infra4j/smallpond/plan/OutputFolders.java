@@ -19,7 +19,7 @@ import java.util.stream.Stream;
 public final class OutputFolders {
     static final String SUCCESS = "_SUCCESS";
     private static final Pattern PART = Pattern.compile("part-(\\d+)\\.parquet");
-    private static final Pattern OURS = Pattern.compile("part-\\d+\\.parquet|_SUCCESS|\\..*\\.tmp-.*");
+    private static final Pattern OURS = Pattern.compile("part-\\d+\\.parquet|_SUCCESS|\\..*\\.tmp-.*|\\.part-\\d+\\.parquet\\.pending");
 
     private OutputFolders() {}
 
@@ -43,6 +43,16 @@ public final class OutputFolders {
         }
     }
 
+    /** Partition {@code p}'s final name. */
+    static Path part(Path dir, int p) {
+        return dir.resolve(String.format("part-%05d.parquet", p));
+    }
+
+    /** Where partition {@code p} is written before the rename: hidden, and never mistaken for a result. */
+    static Path pending(Path dir, int p) {
+        return dir.resolve(String.format(".part-%05d.parquet.pending", p));
+    }
+
     /** Puts {@code source} at {@code target} by a rename (by a copy to a hidden name then a rename across file systems). */
     static void moveInto(Path source, Path target) throws IOException {
         if (!Files.exists(source) && Files.exists(target)) {
@@ -64,7 +74,7 @@ public final class OutputFolders {
             for (Path p : s.toList()) {
                 String name = p.getFileName().toString();
                 Matcher m = PART.matcher(name);
-                if (m.matches() && Integer.parseInt(m.group(1)) >= parts || name.startsWith(".") && name.contains(".tmp-")) {
+                if (m.matches() && Integer.parseInt(m.group(1)) >= parts || name.startsWith(".") && (name.contains(".tmp-") || name.endsWith(".pending"))) {
                     Files.deleteIfExists(p);
                 }
             }

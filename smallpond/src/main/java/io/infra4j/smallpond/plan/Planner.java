@@ -312,9 +312,12 @@ public final class Planner {
         for (int p = 0; p < in.size(); p++) {
             Relation r = in.get(p);
             String sql = "SELECT * FROM " + r.top();
+            // straight into the output folder under a hidden name (a copy from the work folder would cost a
+            // second write when the two lie on different file systems); renamed once the whole stage is done
+            Path pending = OutputFolders.pending(dir, p);
             tasks.add(new LocalExecutor.Task<>(p, r.describe() + " " + sql, (c, out) -> {
                 setup(c, r);
-                QueryResult q = c.query(copy(sql, out.resolve("data.parquet"), finalCompression));
+                QueryResult q = c.query(copy(sql, pending, finalCompression));
                 return ((Number) q.rows().get(0)[0]).longValue();
             }));
         }
@@ -323,8 +326,8 @@ public final class Planner {
         long total = 0;
         try {
             for (int p = 0; p < in.size(); p++) {
-                Path target = dir.resolve(String.format("part-%05d.parquet", p));
-                OutputFolders.moveInto(task(stage, p).resolve("data.parquet"), target);
+                Path target = OutputFolders.part(dir, p);
+                OutputFolders.moveInto(OutputFolders.pending(dir, p), target);
                 files.add(target);
                 Long n = rows.get(p);
                 total += n == null ? countRows(target) : n;
