@@ -389,17 +389,17 @@ run_pond() {
   inter=${POND_INTERMEDIATE:-$inter}
   {
     echo "== smallpond on $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; work in $(dirname "$work") ($(df -T "$(dirname "$work")" | tail -n 1 | awk '{print $2", "$5" free"}'))"
-    timeout "${STAGE_LIMIT_POND_CLI:-120}" "${jvm[@]}" -cp "$cli_cp" io.infra4j.cli.Main sort --size "${POND_CLI_SIZE:-200MB}" --partitions 16 \
+    [ -n "${POND_SKIP_CLI:-}" ] || timeout "${STAGE_LIMIT_POND_CLI:-120}" "${jvm[@]}" -cp "$cli_cp" io.infra4j.cli.Main sort --size "${POND_CLI_SIZE:-200MB}" --partitions 16 \
         --work "$work-cli" --validate --compare --json --no-progress || echo "infra4j sort failed"
     rm -rf "$work-cli"
     mkdir -p "$work-csv"
     "${jvm[@]}" -cp "$cli_cp" io.infra4j.cli.Main sql "COPY (SELECT 'host-' || (i % 97) AS host, i AS bytes FROM range(2000000) t(i)) TO '$work-csv/log.csv' (HEADER)" >/dev/null
-    timeout 120 "${jvm[@]}" -cp "$cli_cp" io.infra4j.cli.Main pond --input "$work-csv/*.csv" --format csv --partitions 8 --hash-by host \
+    [ -n "${POND_SKIP_CLI:-}" ] || timeout 120 "${jvm[@]}" -cp "$cli_cp" io.infra4j.cli.Main pond --input "$work-csv/*.csv" --format csv --partitions 8 --hash-by host \
         --sql "select host, count(*) as hits, sum(bytes) as bytes from {0} group by host" --output "$work-csv/out" --json --no-progress \
         || echo "infra4j pond failed"
     rm -rf "$work-csv"
     timeout "${STAGE_LIMIT_POND:-560}" "${jvm[@]}" -Xmx8g -cp "$cp" io.infra4j.benchmarks.smallpond.GraySortBenchmarks --work "$work" \
-        --intermediate "$inter" --size "$size" --partitions "${POND_PARTITIONS:-64}" --rounds "${POND_ROUNDS:-2}" \
+        --intermediate "$inter" --size "$size" --partitions "${POND_PARTITIONS:-64}" --tasks "${POND_TASKS:-$(nproc)}" --rounds "${POND_ROUNDS:-2}" \
         --scaling-size "${POND_SCALING_SIZE:-2000000000}" --out "$out" --commit "$commit" \
         --machine "the GPU machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB" || echo "GraySort benchmark failed"
   } 2>&1 | tee "$out/pond.log"
