@@ -10,6 +10,7 @@ public final class DemoStages {
     public static List<DemoStage> all() {
         return List.of(
                 new MemoryStage(),
+                new PrepStage(),
                 new EplbStage(),
                 new DualPipeStage(),
                 new MlaStage(),
