@@ -10,13 +10,13 @@ public final class DemoStages {
     public static List<DemoStage> all() {
         return List.of(
                 new MemoryStage(),
-                new PrepStage(),
                 new EplbStage(),
                 new DualPipeStage(),
                 new MlaStage(),
                 new GemmStage(),
                 new EpStage(),
-                new CheckpointStage());
+                new CheckpointStage(),
+                new PrepStage());
     }
 
     /** The stages that {@code --stage} selects (all when null). */
