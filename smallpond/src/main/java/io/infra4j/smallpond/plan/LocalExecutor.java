@@ -26,8 +26,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 /**
- * Runs a stage's tasks in parallel on this machine, each in a DuckDB of its own (its own threads, memory limit
- * and spill folder), so that tasks share nothing but files. A task writes into a fresh folder and the folder is
+ * Runs a stage's tasks in parallel on this machine, each in a DuckDB connection of its own, to a database of
+ * its worker's (its own threads, memory limit and spill folder), so that tasks share nothing but files. A worker
+ * keeps its database from task to task, as its memory stays allocated and mapped (16 databases made and freed
+ * for every task would fault fresh pages in, all under one process's memory map); after a failed attempt the
+ * worker's database is closed and the next attempt gets a new one. A task writes into a fresh folder and the folder is
  * renamed to its final name only when the task succeeded: a crash at any moment leaves an uncommitted folder
  * (named {@code *.tmp-*}), never a partial result under the final name. Failed attempts are retried, except for
  * errors no retry can mend (bad SQL); the stage then fails with a {@link TaskFailedException}.
@@ -50,6 +53,8 @@ public final class LocalExecutor implements AutoCloseable {
     private final ExecutorService pool;
     private final AtomicInteger stages = new AtomicInteger();
     private final List<StageTiming> timings = Collections.synchronizedList(new ArrayList<>());
+    private final ThreadLocal<DuckDb> workerDatabase = new ThreadLocal<>();
+    private final java.util.Set<DuckDb> databases = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public LocalExecutor(Settings settings) {
         this.settings = settings;
@@ -129,15 +134,12 @@ public final class LocalExecutor implements AutoCloseable {
     private <T> T attempt(String stage, Task<T> task, Path committed) {
         for (int attempt = 1; ; attempt++) {
             Path output = committed == null ? null : committed.resolveSibling(committed.getFileName() + ".tmp-" + attempt + "-" + UUID.randomUUID());
-            Path spill = settings.spillRoot().resolve(UUID.randomUUID().toString());
             try {
                 if (output != null) {
                     Files.createDirectories(output);
                 }
-                Files.createDirectories(spill);
-                DuckDb.Config config = DuckDb.Config.defaults().threads(settings.threadsPerTask()).memoryLimit(settings.memoryPerTask()).tempDirectory(spill);
                 T result;
-                try (DuckDb db = DuckDb.inMemory(config); DuckConnection c = db.connect()) {
+                try (DuckConnection c = database().connect()) {
                     result = task.body().run(c, output);
                 }
                 settings.hook().beforeCommit(stage, task.index(), attempt, output);
@@ -147,13 +149,34 @@ public final class LocalExecutor implements AutoCloseable {
                 return result;
             } catch (Throwable e) {
                 deleteQuietly(output);
+                discardDatabase();
                 if (!retryable(e) || attempt >= settings.maxAttempts()) {
                     throw new TaskFailedException(stage, task.index(), task.query(), attempt, e);
                 }
                 settings.progress().taskRetried(stage, task.index(), attempt, e);
-            } finally {
-                deleteQuietly(spill);
             }
+        }
+    }
+
+    // This worker's database, opened on its first task with the task settings and a spill folder of its own.
+    private DuckDb database() throws IOException {
+        DuckDb db = workerDatabase.get();
+        if (db == null) {
+            Path spill = settings.spillRoot().resolve(UUID.randomUUID().toString());
+            Files.createDirectories(spill);
+            db = DuckDb.inMemory(DuckDb.Config.defaults().threads(settings.threadsPerTask()).memoryLimit(settings.memoryPerTask()).tempDirectory(spill));
+            workerDatabase.set(db);
+            databases.add(db);
+        }
+        return db;
+    }
+
+    private void discardDatabase() {
+        DuckDb db = workerDatabase.get();
+        if (db != null) {
+            workerDatabase.remove();
+            databases.remove(db);
+            db.close();
         }
     }
 
@@ -183,8 +206,22 @@ public final class LocalExecutor implements AutoCloseable {
         }
     }
 
+    /** Stops the workers, then closes their databases (never under a running query: those are left to exit). */
     @Override
     public void close() {
         pool.shutdownNow();
+        try {
+            if (!pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        for (DuckDb db : databases) {
+            db.close();
+        }
+        databases.clear();
+        deleteQuietly(settings.spillRoot());
     }
 }

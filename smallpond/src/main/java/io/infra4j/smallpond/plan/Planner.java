@@ -87,7 +87,7 @@ public final class Planner {
         Path stage = stageDir(rows, "rows");
         String insert = "INSERT INTO pond_rows VALUES (" + "?, ".repeat(Math.max(0, width(rows) - 1)) + "?)";
         executor.run("rows", stage, List.of(new LocalExecutor.Task<>(0, "CREATE TABLE pond_rows (" + rows.columns() + ")", (c, out) -> {
-            c.query("CREATE TABLE pond_rows (" + rows.columns() + ")");
+            c.query("CREATE TEMP TABLE pond_rows (" + rows.columns() + ")");
             if (!rows.rows().isEmpty()) {
                 try (PreparedQuery pq = c.prepare(insert)) {
                     for (List<Object> row : rows.rows()) {
@@ -240,6 +240,7 @@ public final class Planner {
                     }
                 }
                 c.query(copy("SELECT * FROM pond_batches", out.resolve("data.parquet")));
+                c.query("DROP TABLE pond_batches"); // the worker's database serves its next task too
                 return null;
             }));
         }
