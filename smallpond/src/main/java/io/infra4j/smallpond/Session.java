@@ -310,8 +310,8 @@ public final class Session implements AutoCloseable {
             ok = true;
             return result;
         } finally {
-            if (!resume && (ok ? !keepIntermediates : false)) {
-                delete(runDir);
+            if (ok && !resume && !keepIntermediates) { // a failed run keeps its files, to look at
+                LocalExecutor.deleteTree(runDir);
             }
         }
     }
@@ -319,20 +319,6 @@ public final class Session implements AutoCloseable {
     void checkOpen() {
         if (closed) {
             throw new IllegalStateException("this smallpond Session is closed");
-        }
-    }
-
-    private static void delete(Path dir) {
-        try {
-            if (Files.exists(dir)) {
-                try (var s = Files.walk(dir)) {
-                    for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                        Files.deleteIfExists(p);
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not delete " + dir, e);
         }
     }
 
@@ -347,7 +333,7 @@ public final class Session implements AutoCloseable {
         driver.close();
         driverDb.close();
         if (ownWorkDir) {
-            delete(workDir);
+            LocalExecutor.deleteTree(workDir);
         }
     }
 }

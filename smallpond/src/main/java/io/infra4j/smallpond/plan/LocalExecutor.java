@@ -148,7 +148,7 @@ public final class LocalExecutor implements AutoCloseable {
                 }
                 return result;
             } catch (Throwable e) {
-                deleteQuietly(output);
+                deleteTree(output);
                 discardDatabase();
                 if (!retryable(e) || attempt >= settings.maxAttempts()) {
                     throw new TaskFailedException(stage, task.index(), task.query(), attempt, e);
@@ -193,7 +193,8 @@ public final class LocalExecutor implements AutoCloseable {
         return true;
     }
 
-    static void deleteQuietly(Path dir) {
+    /** Deletes {@code dir} and everything below it, if it exists. */
+    public static void deleteTree(Path dir) {
         if (dir == null || !Files.exists(dir)) {
             return;
         }
@@ -222,6 +223,6 @@ public final class LocalExecutor implements AutoCloseable {
             db.close();
         }
         databases.clear();
-        deleteQuietly(settings.spillRoot());
+        deleteTree(settings.spillRoot());
     }
 }
