@@ -97,4 +97,22 @@ final class Arguments {
     static String display(Option o) {
         return o.getLongOpt() != null ? "--" + o.getLongOpt() : "-" + o.getOpt();
     }
+
+    /** The positive integer {@code option} gives, or {@code fallback} when it is absent; anything else is a usage error. */
+    static int positive(CommandLine line, Option option, int fallback) throws UsageException {
+        if (!line.hasOption(option)) {
+            return fallback;
+        }
+        String text = line.getOptionValue(option);
+        int n;
+        try {
+            n = Integer.parseInt(text.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + option.getLongOpt() + ": expected an integer, got '" + text + "'");
+        }
+        if (n < 1) {
+            throw new UsageException("--" + option.getLongOpt() + ": expected a positive integer, got " + n);
+        }
+        return n;
+    }
 }

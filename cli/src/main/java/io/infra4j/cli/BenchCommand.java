@@ -249,7 +249,7 @@ final class BenchCommand implements Command {
 
     private int runEp(CommandLine line, Session session) throws UsageException {
         EpBenchmarks.Config config = epConfig(line);
-        int runs = positive(line, RUNS, 20);
+        int runs = Arguments.positive(line, RUNS, 20);
         String missing = EpBench.gpuMissing(config);
         if (missing != null) {
             return session.refused("bench ep needs a CUDA GPU: " + missing);
@@ -267,8 +267,8 @@ final class BenchCommand implements Command {
     private int runIo(CommandLine line, Session session) throws UsageException {
         java.nio.file.Path file = java.nio.file.Path.of(line.hasOption(IO_FILE) ? line.getOptionValue(IO_FILE)
                 : System.getProperty("java.io.tmpdir") + "/infra4j-io-bench.bin");
-        long mib = positive(line, IO_SIZE, 2048);
-        int seconds = positive(line, IO_SECONDS, 8);
+        long mib = Arguments.positive(line, IO_SIZE, 2048);
+        int seconds = Arguments.positive(line, IO_SECONDS, 8);
         if (!io.infra4j.threefs.Usrbio.isEmbeddedAvailable()) {
             return session.refused("bench io needs the embedded USRBIO library: " + TextFormat.reason(io.infra4j.threefs.Usrbio.embeddedUnavailableReason()));
         }
@@ -315,12 +315,12 @@ final class BenchCommand implements Command {
     /** The ep configuration the options ask for, checked before any GPU work. */
     static EpBenchmarks.Config epConfig(CommandLine line) throws UsageException {
         String mode = choice(line, MODE, "normal", List.of("normal", "low-latency", "nccl"));
-        int world = positive(line, WORLD, mode.equals("nccl") ? 1 : 8);
-        int tokens = positive(line, TOKENS, mode.equals("low-latency") ? 128 : 4096);
+        int world = Arguments.positive(line, WORLD, mode.equals("nccl") ? 1 : 8);
+        int tokens = Arguments.positive(line, TOKENS, mode.equals("low-latency") ? 128 : 4096);
         boolean fp8 = choice(line, ROWS, "bf16", List.of("bf16", "fp8")).equals("fp8");
-        int hidden = positive(line, HIDDEN, EpBenchmarks.HIDDEN);
-        int experts = positive(line, EXPERTS, EpBenchmarks.EXPERTS);
-        int topK = positive(line, TOP_K, EpBenchmarks.TOP_K);
+        int hidden = Arguments.positive(line, HIDDEN, EpBenchmarks.HIDDEN);
+        int experts = Arguments.positive(line, EXPERTS, EpBenchmarks.EXPERTS);
+        int topK = Arguments.positive(line, TOP_K, EpBenchmarks.TOP_K);
         if (mode.equals("nccl") && world != 1) {
             throw new UsageException("--world: the nccl mode runs one rank per GPU, so a world of one here; got " + world);
         }
@@ -344,11 +344,11 @@ final class BenchCommand implements Command {
 
     /** The gemm configuration the options ask for; the rest is checked by deepgemm. */
     static GemmBench.Config gemmConfig(CommandLine line) throws UsageException {
-        int m = positive(line, M, 4096);
-        int n = positive(line, N, 7168);
-        int k = positive(line, K, 7168);
-        int groups = positive(line, GROUPS, 4);
-        int runs = positive(line, RUNS, 20);
+        int m = Arguments.positive(line, M, 4096);
+        int n = Arguments.positive(line, N, 7168);
+        int k = Arguments.positive(line, K, 7168);
+        int groups = Arguments.positive(line, GROUPS, 4);
+        int runs = Arguments.positive(line, RUNS, 20);
         String layout = choice(line, LAYOUT, "dense", List.of("dense", "contiguous", "masked"));
         String backend = choice(line, BACKEND, "kernel", List.of("kernel", "cublaslt"));
         if (k % 128 != 0) {
@@ -422,13 +422,13 @@ final class BenchCommand implements Command {
     /** The mla configuration the options ask for; only the usage is checked here, the rest by flashmla. */
     static MlaBench.Config mlaConfig(CommandLine line) throws UsageException {
         MlaBench.Config d = DEFAULTS;
-        int batch = positive(line, BATCH, d.batch());
-        int headsQ = positive(line, HEADS_Q, d.headsQ());
-        int seqlenQ = positive(line, SEQLEN_Q, d.seqlenQ());
-        int seqlenK = positive(line, SEQLEN_K, d.seqlenK());
-        int headsKv = positive(line, HEADS_KV, d.headsKv());
-        int page = positive(line, PAGE, d.pageSize());
-        int runs = positive(line, RUNS, d.runs());
+        int batch = Arguments.positive(line, BATCH, d.batch());
+        int headsQ = Arguments.positive(line, HEADS_Q, d.headsQ());
+        int seqlenQ = Arguments.positive(line, SEQLEN_Q, d.seqlenQ());
+        int seqlenK = Arguments.positive(line, SEQLEN_K, d.seqlenK());
+        int headsKv = Arguments.positive(line, HEADS_KV, d.headsKv());
+        int page = Arguments.positive(line, PAGE, d.pageSize());
+        int runs = Arguments.positive(line, RUNS, d.runs());
         if (page != 16 && page != 32 && page != 64) {
             throw new UsageException("--page: expected 16, 32 or 64, got " + page);
         }
@@ -495,22 +495,5 @@ final class BenchCommand implements Command {
                 r.ms(), c.runs(), MlaBench.WARMUP, r.timing().minMs(), r.timing().maxMs());
         out.printf(Locale.ROOT, "  TFLOPS  %.2f (%.4g FLOPs)%n", r.tflops(), c.flops());
         out.printf(Locale.ROOT, "  TB/s    %.3f (%.4g bytes)%n", r.tbPerSecond(), c.bytes());
-    }
-
-    private static int positive(CommandLine line, Option option, int fallback) throws UsageException {
-        if (!line.hasOption(option)) {
-            return fallback;
-        }
-        String text = line.getOptionValue(option);
-        int n;
-        try {
-            n = Integer.parseInt(text.trim());
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + option.getLongOpt() + ": expected an integer, got '" + text + "'");
-        }
-        if (n < 1) {
-            throw new UsageException("--" + option.getLongOpt() + ": expected a positive integer, got " + n);
-        }
-        return n;
     }
 }

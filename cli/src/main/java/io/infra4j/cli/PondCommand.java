@@ -77,12 +77,12 @@ final class PondCommand implements Command {
             throw new UsageException("--format: expected csv, parquet or json, got '" + format + "'");
         }
         int cores = Runtime.getRuntime().availableProcessors();
-        int partitions = positive(line, PARTITIONS, cores);
+        int partitions = Arguments.positive(line, PARTITIONS, cores);
         String sql = line.getOptionValue(SQL, "SELECT * FROM {0}");
         if (!sql.contains("{0}")) {
             throw new UsageException("--sql: the query must name its partition as {0}, e.g. \"select * from {0}\"");
         }
-        io.infra4j.smallpond.Session.Builder b = io.infra4j.smallpond.Session.builder().parallelism(positive(line, PARALLELISM, cores))
+        io.infra4j.smallpond.Session.Builder b = io.infra4j.smallpond.Session.builder().parallelism(Arguments.positive(line, PARALLELISM, cores))
                 .progress(PondProgress.of(session)).resume(line.hasOption(RESUME));
         if (line.hasOption(WORK)) {
             b.workDir(Path.of(line.getOptionValue(WORK)));
@@ -143,20 +143,5 @@ final class PondCommand implements Command {
             out.add(m);
         }
         return out;
-    }
-
-    static int positive(CommandLine line, Option o, int fallback) throws UsageException {
-        if (!line.hasOption(o)) {
-            return fallback;
-        }
-        try {
-            int v = Integer.parseInt(line.getOptionValue(o).strip());
-            if (v < 1) {
-                throw new NumberFormatException();
-            }
-            return v;
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + o.getLongOpt() + ": expected a positive integer, got '" + line.getOptionValue(o) + "'");
-        }
     }
 }

@@ -77,9 +77,9 @@ final class SortCommand implements Command {
             throw new UsageException("--size: expected at least one 100-byte record, got " + line.getOptionValue(SIZE));
         }
         int cores = Runtime.getRuntime().availableProcessors();
-        int partitions = PondCommand.positive(line, PARTITIONS, cores);
-        int inputFiles = PondCommand.positive(line, INPUT_FILES, partitions);
-        int parallelism = PondCommand.positive(line, PondCommand.PARALLELISM, cores);
+        int partitions = Arguments.positive(line, PARTITIONS, cores);
+        int inputFiles = Arguments.positive(line, INPUT_FILES, partitions);
+        int parallelism = Arguments.positive(line, PondCommand.PARALLELISM, cores);
         long seed;
         try {
             seed = Long.parseLong(line.getOptionValue(SEED, "1").strip());
