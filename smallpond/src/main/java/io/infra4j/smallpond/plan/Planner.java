@@ -24,7 +24,6 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Turns a logical plan into partitions, cutting it into stages of tasks where data must be written. The one
@@ -39,6 +38,9 @@ public final class Planner {
 
     private static final String PARTITION_COLUMN = "__pond_partition";
     private static final String TARGET = "<target folder>"; // filled in by the task, which alone knows its folder
+    // Rows per row group of a keyed repartition's files: small, so that a reader of one key skips most of
+    // the others' rows by the row groups' statistics, yet large enough to write at full speed.
+    private static final int KEYED_ROW_GROUP = 16_384;
 
     private final LocalExecutor executor;
     private final Path runDir;
@@ -180,13 +182,15 @@ public final class Planner {
         return out;
     }
 
-    // Each input partition writes its rows into n buckets (DuckDB's partitioned COPY); bucket k of every
-    // task makes output partition k.
+    // Each input partition writes one file with its rows ordered by output partition, in small row groups;
+    // output partition k reads the rows with key k from every task's file, and DuckDB skips the row groups
+    // whose statistics rule k out. A partitioned COPY (PARTITION_BY) was the obvious form, but it buffers all
+    // rows before writing and cost twice this ordered write (GraySort, 100 MB per task: 0.78 s against 0.37 s).
     private List<Relation> byKey(Repartition rp, List<Relation> in) {
         int n = rp.partitions();
         String expr;
         if (rp.mode() == PlanNode.Mode.HASH) {
-            expr = "hash(" + String.join(", ", rp.keys().stream().map(Sql::identifier).toList()) + ") % " + n;
+            expr = "CAST(hash(" + String.join(", ", rp.keys().stream().map(Sql::identifier).toList()) + ") % " + n + " AS INTEGER)";
         } else {
             String v = "(" + rp.keys().get(0) + ")";
             expr = "CASE WHEN " + v + " >= 0 AND " + v + " < " + n + " THEN CAST(" + v + " AS INTEGER) ELSE error('repartition by value: "
@@ -196,25 +200,25 @@ public final class Planner {
         List<LocalExecutor.Task<Void>> tasks = new ArrayList<>();
         for (int j = 0; j < in.size(); j++) {
             Relation r = in.get(j);
-            String sql = "COPY (SELECT *, " + expr + " AS " + PARTITION_COLUMN + " FROM " + r.top() + ") TO " + TARGET + " (FORMAT parquet, PARTITION_BY ("
-                    + PARTITION_COLUMN + "), COMPRESSION " + compression + ")";
+            String sql = "COPY (SELECT *, " + expr + " AS " + PARTITION_COLUMN + " FROM " + r.top() + " ORDER BY " + PARTITION_COLUMN + ") TO "
+                    + TARGET + " (FORMAT parquet, COMPRESSION " + compression + ", ROW_GROUP_SIZE " + KEYED_ROW_GROUP + ")";
             tasks.add(new LocalExecutor.Task<>(j, r.describe() + " " + sql, (c, out) -> {
                 setup(c, r);
-                c.query(sql.replace(TARGET, Sql.literal(out.resolve("parts").toString())));
-                c.query(copy("SELECT * FROM " + r.top() + " LIMIT 0", out.resolve("_schema.parquet")));
+                c.query(sql.replace(TARGET, Sql.literal(out.resolve("data.parquet").toString())));
                 return null;
             }));
         }
         executor.run("repartition by " + (rp.mode() == PlanNode.Mode.HASH ? "hash of " + rp.keys() : "value of " + rp.keys().get(0)) + " into " + n,
                 stage, tasks);
+        List<Path> files = new ArrayList<>();
+        for (int j = 0; j < in.size(); j++) {
+            files.add(task(stage, j).resolve("data.parquet"));
+        }
+        Relation all = scanOf(rp, files, null);
         List<Relation> out = new ArrayList<>();
-        Path schema = task(stage, 0).resolve("_schema.parquet");
         for (int k = 0; k < n; k++) {
-            List<Path> files = new ArrayList<>();
-            for (int j = 0; j < in.size(); j++) {
-                files.addAll(listParquet(task(stage, j).resolve("parts").resolve(PARTITION_COLUMN + "=" + k)));
-            }
-            out.add(scanOf(rp, files, schema));
+            out.add(Relation.compose(List.of(all), "k" + rp.id(),
+                    "SELECT * EXCLUDE (" + PARTITION_COLUMN + ") FROM " + all.top() + " WHERE " + PARTITION_COLUMN + " = " + k));
         }
         return out;
     }
@@ -408,17 +412,6 @@ public final class Planner {
 
     private static Path task(Path stage, int i) {
         return stage.resolve(String.format("task-%05d", i));
-    }
-
-    private static List<Path> listParquet(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".parquet")).sorted().toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     static String hash(String text) {
