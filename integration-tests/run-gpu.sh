@@ -397,6 +397,8 @@ run_pond() {
   fi
   {
     [ -f "$out/pond.log.pre" ] && cat "$out/pond.log.pre" && rm -f "$out/pond.log.pre"
+    echo "== this machine's scaling apart from any engine (integration-tests/probes/cpu_scaling.py)"
+    timeout 120 python3 "$root/integration-tests/probes/cpu_scaling.py" || echo "cpu probe failed"
     echo "== smallpond on $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; work in $(dirname "$work") ($(df -T "$(dirname "$work")" | tail -n 1 | awk '{print $2", "$5" free"}'))"
     [ -n "${POND_SKIP_CLI:-}" ] || timeout "${STAGE_LIMIT_POND_CLI:-120}" "${jvm[@]}" -cp "$cli_cp" io.infra4j.cli.Main sort --size "${POND_CLI_SIZE:-200MB}" --partitions 16 \
         --work "$work-cli" --validate --compare --json --no-progress || echo "infra4j sort failed"
