@@ -23,7 +23,8 @@ import java.util.stream.Stream;
 /**
  * GraySort through smallpond against one DuckDB query doing the same sort ({@code COPY (SELECT ... ORDER BY key)
  * TO ...}) on the same Parquet input, in the same run, the two alternating over rounds (best of each kept); then
- * the partition-parallel stages at 1, 2, 4, ... tasks of one DuckDB thread each, for their scaling with cores.
+ * the partition-parallel stages at 1, 2, 4, ... tasks of one DuckDB thread each, for their scaling with cores, beside the one
+ * query on as many threads.
  * Every sorted output is validated (order, count, checksum against the generator's) before its time counts.
  *
  * <pre>java ... GraySortBenchmarks --work DIR [--size BYTES] [--partitions P] [--rounds R] [--scaling-size BYTES]
@@ -152,7 +153,8 @@ public final class GraySortBenchmarks {
             sgen = GraySort.generate(s, small, scalingRecords, cores, 2);
         }
         ResultTable scaling = new ResultTable(String.format(Locale.ROOT, "Scaling: GraySort of %.2f GB, %d key ranges, N tasks of 1 DuckDB thread", scalingBytes / 1e9,
-                partitions), "tasks (cores)", "partition stage s", "sort stage s", "total s", "speedup partition", "speedup sort", "speedup total", "efficiency");
+                partitions), "tasks (cores)", "partition stage s", "sort stage s", "total s", "speedup partition", "speedup sort", "speedup total", "efficiency",
+                "one query at N threads s", "its speedup");
         // one unmeasured run first, so that the one-task baseline does not carry the warm-up of the new input
         try (Session s = session(intermediate.resolve("sort-work"), cores, 1, codec)) {
             GraySort.sort(s, small, cores, partitions, work.resolve("scaling-sorted"));
@@ -171,14 +173,24 @@ public final class GraySortBenchmarks {
             }
             double part = stage(w, "repartition");
             double sort = stage(w, "write parquet");
-            double[] now = {part, sort, w.seconds()};
+            delete(out);
+            // the same sort as one query on as many threads: how far this machine lets the sort itself scale
+            Path oneOut = work.resolve("scaling-one-query.parquet");
+            double oneSeconds = GraySort.sortWithOneQuery(small, oneOut, p, null, codec);
+            ValidationSummary ov = GraySort.validate(List.of(oneOut), 1);
+            if (!(ov.sorted() && ov.checksum().equals(sgen.checksum()))) {
+                throw new IllegalStateException("scaling run of the one query at " + p + " threads gave an invalid sort: " + ov);
+            }
+            Files.deleteIfExists(oneOut);
+            delete(work.resolve("spill-one-query"));
+            double[] now = {part, sort, w.seconds(), oneSeconds};
             if (base == null) {
                 base = now;
             }
             scaling.row(p, fmt(part), fmt(sort), fmt(w.seconds()), fmt(base[0] / part), fmt(base[1] / sort), fmt(base[2] / w.seconds()),
-                    fmt(base[2] / w.seconds() / p));
-            System.out.printf(Locale.ROOT, "scaling %2d tasks: partition %.2f s, sort %.2f s, total %.2f s%n", p, part, sort, w.seconds());
-            delete(out);
+                    fmt(base[2] / w.seconds() / p), fmt(oneSeconds), fmt(base[3] / oneSeconds));
+            System.out.printf(Locale.ROOT, "scaling %2d tasks: partition %.2f s, sort %.2f s, total %.2f s; one query on %d threads %.2f s%n", p, part, sort,
+                    w.seconds(), p, oneSeconds);
         }
         delete(small);
 
@@ -198,7 +210,8 @@ public final class GraySortBenchmarks {
                         + "cuts each input file into key ranges (one COPY per file, its rows ordered by range in small row groups), then sorts each "
                         + "range, read from every file with the other ranges' row groups skipped, in a DuckDB of its own. "
                         + "'One query's seconds over this' is smallpond's speed relative to the one query (above 1: faster). CPU: the process's "
-                        + "user and kernel seconds during the sort (/proc/self/stat). Efficiency: total speedup over the task count.")
+                        + "user and kernel seconds during the sort (/proc/self/stat). Efficiency: total speedup over the task count. The scaling "
+                        + "table's last columns time the one query on the same cores (threads), the sort's own scaling on this machine.")
                 .appendTo(Path.of(opt.getOrDefault("--out", "benchmarks/results")));
         System.out.println("results appended to " + md);
         delete(work);
