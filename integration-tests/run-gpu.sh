@@ -26,10 +26,12 @@
 #   integration-tests/run-gpu.sh bundle-pond     here: smallpond's own bundle in .device/pond (DuckDB's
 #                                                library does not fit beside the GPU bundle); carry
 #                                                .device/pond and run
-#   integration-tests/run-gpu.sh run-pond OUT    on the GPU machine: infra4j sort, then GraySort of POND_SIZE
-#                                                bytes (default 10 GB) through smallpond against one DuckDB
-#                                                query, and the scaling of its stages with cores (POND_DIR:
-#                                                where the data go, default /tmp).
+#   integration-tests/run-gpu.sh run-pond OUT    on the GPU machine: touches POND_WARM_GB (48) of memory
+#                                                first, prints probes/cpu_scaling.py, runs infra4j sort, then
+#                                                GraySort of POND_SIZE bytes (default 10 GB) through smallpond
+#                                                against one DuckDB query, and the scaling of its stages with
+#                                                cores beside the query's (POND_DIR: where the data go,
+#                                                default /tmp).
 #   MLA_AB="VAR=value ..." with mla: after the default runs, the MLA tests and benchmark run again
 #                                                under those variables (a kernel switch), in the same
 #                                                command, so the two tables compare on one warm GPU; the

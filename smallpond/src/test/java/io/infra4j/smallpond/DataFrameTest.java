@@ -105,6 +105,26 @@ class DataFrameTest {
     }
 
     @Test
+    void keyedRepartitionAcrossManyRowGroupsMatchesOneQueryPerPartition() throws Exception {
+        // Two files of 120,000 rows: each task's file spans several row groups, most of them holding more than
+        // one output partition, so a partition reads whole groups and partial ones.
+        Path big = Files.createDirectories(dir.resolve("big"));
+        for (int f = 0; f < 2; f++) {
+            one.query("COPY (SELECT i AS id, hash(i) % 1000 AS k FROM range(" + f * 120_000 + ", " + (f + 1) * 120_000 + ") t(i)) TO '"
+                    + big.resolve("b" + f + ".parquet") + "' (FORMAT parquet)");
+        }
+        int n = 7;
+        WriteSummary w = session.readParquet(big + "/*.parquet").repartition(2).repartitionByValue(n, "k % " + n).writeParquet(dir.resolve("out"));
+        assertEquals(240_000, w.rows());
+        for (int p = 0; p < n; p++) {
+            QueryResult expected = one.query("SELECT id, k FROM read_parquet('" + big + "/*.parquet') WHERE k % " + n + " = " + p + " ORDER BY id");
+            QueryResult actual = one.query("SELECT * FROM read_parquet('" + w.files().get(p) + "') ORDER BY id");
+            assertEquals(List.of("id", "k"), actual.columns(), "no partition column leaks into the output");
+            assertEquals(sorted(expected), sorted(actual), "partition " + p);
+        }
+    }
+
+    @Test
     void repartitionEvenlyByFilesAndByRows() {
         DataFrame byFiles = all().repartition(3);
         assertEquals(3, byFiles.partitions());
