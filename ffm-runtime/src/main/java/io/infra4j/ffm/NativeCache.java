@@ -65,14 +65,33 @@ public final class NativeCache {
         if (Files.isRegularFile(target) && sha.equals(sha256(target))) {
             return target;
         }
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, fileName, ".part");
         try (InputStream in = BundledNatives.open(fileName)
                 .orElseThrow(() -> new IOException("the jar has no " + BundledNatives.resourcePath(fileName)))) {
+            return install(in, target, tmp -> {
+                if (!sha.equals(sha256(tmp))) {
+                    throw new IOException("the bundled " + fileName + " does not match its manifest's sha256");
+                }
+            });
+        }
+    }
+
+    /** A check of a fully written temporary file before it is moved into place. */
+    @FunctionalInterface
+    public interface Check {
+        void accept(Path written) throws IOException;
+    }
+
+    /**
+     * Writes {@code in} to {@code target} so that no reader ever sees a partial file: into a temporary file
+     * beside it, checked by {@code check}, then moved into place (atomically where the file system allows),
+     * so concurrent processes extracting the same library each finish with a whole one.
+     */
+    public static Path install(InputStream in, Path target, Check check) throws IOException {
+        Files.createDirectories(target.getParent());
+        Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".part");
+        try {
             Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-            if (!sha.equals(sha256(tmp))) {
-                throw new IOException("the bundled " + fileName + " does not match its manifest's sha256");
-            }
+            check.accept(tmp);
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {

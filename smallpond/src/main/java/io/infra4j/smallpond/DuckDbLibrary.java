@@ -3,11 +3,9 @@ package io.infra4j.smallpond;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.StandardCopyOption;
 
 /**
  * Finds and loads DuckDB's native library once: {@code INFRA4J_DUCKDB_PATH} (a system {@code libduckdb.so}),
@@ -65,19 +63,13 @@ final class DuckDbLibrary {
             if (Files.isRegularFile(target) && Files.size(target) == size) {
                 return target;
             }
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "libduckdb_java", ".part");
             try (InputStream in = url.openStream()) {
-                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-                try {
-                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(tmp);
+                return io.infra4j.ffm.NativeCache.install(in, target, written -> {
+                    if (Files.size(written) != size) {
+                        throw new IOException("extracted " + Files.size(written) + " bytes of DuckDB's library, expected " + size);
+                    }
+                });
             }
-            return target;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot extract DuckDB's library to " + io.infra4j.ffm.NativeCache.root(), e);
         }
